@@ -1,0 +1,1 @@
+"""Word aligners (registered by name in xlner.registry.registry.aligners)."""

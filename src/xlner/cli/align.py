@@ -1,0 +1,1 @@
+"""`xlner align` (placeholder until implemented)."""

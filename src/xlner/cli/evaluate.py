@@ -1,0 +1,1 @@
+"""`xlner evaluate` (placeholder until implemented)."""

@@ -1,0 +1,1 @@
+"""`xlner project` (placeholder until implemented)."""

@@ -1,0 +1,1 @@
+"""Readers and writers: CoNLL, tokenized text, JSONL, Pharaoh alignments."""

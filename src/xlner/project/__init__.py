@@ -1,0 +1,1 @@
+"""Projection of source entity spans onto target sentences."""

@@ -1,0 +1,70 @@
+"""One registry of named components, shared by the CLI, config files and the API.
+
+>>> from xlner.registry import registry
+>>> @registry.aligners.register("my-aligner")
+... def make(**options): ...
+>>> registry.aligners.create("my-aligner", some_option=1)
+
+Factories are registered lazily: each entry module is imported only when a
+component of its kind is first asked for, so heavy libraries (torch,
+transformers, spacy) load only when used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Any, Callable
+
+from xlner.errors import XlnerError
+
+
+class Registry:
+    """Named factories of one kind of component (aligners, solvers, ...)."""
+
+    def __init__(self, kind: str, modules: tuple[str, ...] = ()):
+        self.kind = kind
+        self._modules = modules
+        self._loaded = False
+        self._factories: dict[str, Callable[..., Any]] = {}
+
+    def register(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def decorator(factory: Callable[..., Any]) -> Callable[..., Any]:
+            self._factories[name] = factory
+            return factory
+
+        return decorator
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            for module in self._modules:
+                importlib.import_module(module)
+
+    def names(self) -> list[str]:
+        self._load()
+        return sorted(self._factories)
+
+    def get(self, name: str) -> Callable[..., Any]:
+        self._load()
+        if name not in self._factories:
+            close = difflib.get_close_matches(name, self._factories, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise XlnerError(f"unknown {self.kind} {name!r}: known {', '.join(self.names())}{hint}")
+        return self._factories[name]
+
+    def create(self, name: str, **options: Any) -> Any:
+        return self.get(name)(**options)
+
+
+class _Registries:
+    def __init__(self) -> None:
+        self.aligners = Registry("aligner", ("xlner.align",))
+        self.translators = Registry("translator", ("xlner.translate",))
+        self.taggers = Registry("tagger", ("xlner.tag",))
+        self.encoders = Registry("encoder", ("xlner.align.encoders",))
+        self.solvers = Registry("solver", ("xlner.project.solve",))
+        self.scorers = Registry("scorer", ("xlner.project.scores",))
+
+
+registry = _Registries()

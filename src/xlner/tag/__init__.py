@@ -1,0 +1,1 @@
+"""Source-language NER taggers (registry.taggers)."""

@@ -1,0 +1,1 @@
+"""Machine translation backends (registry.translators)."""

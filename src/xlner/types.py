@@ -1,0 +1,60 @@
+"""The few types every part of xlner shares.
+
+Spans are half-open word ranges ``[start, end)`` with a label. Alignments are
+sets of ``(i, j)`` word-index pairs: ``i`` indexes the *source* sentence (the
+side whose entities are projected) and ``j`` the *target* sentence. Labels
+become IOB2 tags only at the edges (readers, writers, metrics).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import FrozenSet, Tuple
+
+Link = Tuple[int, int]
+Alignment = FrozenSet[Link]
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A labelled half-open word range ``[start, end)``."""
+
+    start: int
+    end: int
+    label: str
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.start < self.end):
+            raise ValueError(f"invalid span [{self.start}, {self.end}) {self.label!r}: need 0 <= start < end")
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def overlaps(self, other: "Span") -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass
+class Sentence:
+    """Tokens with entity spans; ``id`` is optional (e.g. a corpus id)."""
+
+    tokens: list[str]
+    spans: list[Span] = field(default_factory=list)
+    id: str | None = None
+
+
+@dataclass
+class SentencePair:
+    """One sentence pair as it moves through a pipeline.
+
+    ``src`` carries the entities to project; ``tgt`` receives them. Fields
+    fill in step by step: ``alignment`` after aligning, ``tgt_spans`` after
+    projecting.
+    """
+
+    src_tokens: list[str]
+    tgt_tokens: list[str]
+    src_spans: list[Span] = field(default_factory=list)
+    alignment: Alignment | None = None
+    tgt_spans: list[Span] | None = None
+    id: str | None = None
