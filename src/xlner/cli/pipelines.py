@@ -1,0 +1,1 @@
+"""`xlner translate-test` / `xlner translate-train` (placeholder until implemented)."""
