@@ -7,6 +7,7 @@ from typing import Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from xlner.errors import XlnerError
 
@@ -20,5 +21,5 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except XlnerError as error:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None

@@ -1,0 +1,84 @@
+"""Pharaoh word alignments: ``i-j i-j ...`` per sentence pair, ``i`` source and ``j`` target word index.
+
+An empty line is a pair without links. Links are written sorted. A line may
+start with ``ID<TAB>`` (as TransAlign writes); :func:`read_pharaoh_with_ids`
+returns those ids.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from xlner.errors import InputError
+from xlner.io.atomic import atomic_write
+from xlner.io.text import read_lines
+from xlner.types import Alignment, Link
+
+
+def parse_links(text: str) -> Alignment:
+    """``"0-0 1-2"`` -> ``frozenset({(0, 0), (1, 2)})``; raises :class:`InputError` (no location) when malformed."""
+    links = set()
+    for item in text.split():
+        source, sep, target = item.partition("-")
+        if not (sep and source.isdigit() and target.isdigit() and source.isascii() and target.isascii()):
+            raise InputError(f"expected links like 3-5 (source-target word indices), found {item!r}")
+        links.add((int(source), int(target)))
+    return frozenset(links)
+
+
+def read_pharaoh_with_ids(path: str | Path) -> tuple[list[str | None], list[Alignment]]:
+    """Ids (None where a line has no ``ID<TAB>`` prefix) and one alignment per line; errors name ``FILE:LINE``."""
+    ids: list[str | None] = []
+    alignments = []
+    for number, line in enumerate(read_lines(path), start=1):
+        sentence_id, tab, links = line.partition("\t")
+        if not tab:
+            sentence_id, links = None, line
+        try:
+            alignments.append(parse_links(links))
+        except InputError as error:
+            raise InputError(error.reason, path, number) from None
+        ids.append(sentence_id)
+    return ids, alignments
+
+
+def read_pharaoh(path: str | Path) -> list[Alignment]:
+    """One alignment per line (an ``ID<TAB>`` prefix is skipped); errors name ``FILE:LINE``."""
+    return read_pharaoh_with_ids(path)[1]
+
+
+def format_links(alignment: Iterable[Link]) -> str:
+    """Sorted ``i-j`` links joined by spaces."""
+    return " ".join(f"{i}-{j}" for i, j in sorted(alignment))
+
+
+def write_pharaoh(path: str | Path, alignments: Iterable[Iterable[Link]]) -> None:
+    """Write one line of sorted links per alignment, atomically."""
+    with atomic_write(path) as out:
+        for index, alignment in enumerate(alignments):
+            links = sorted(alignment)
+            for i, j in links:
+                if not (isinstance(i, int) and isinstance(j, int) and i >= 0 and j >= 0):
+                    raise InputError(f"alignment {index}: invalid link {(i, j)!r}: need two word indices >= 0", path)
+            out.write(format_links(links) + "\n")
+
+
+def validate(
+    alignments: Sequence[Iterable[Link]],
+    src_lens: Sequence[int],
+    tgt_lens: Sequence[int],
+    path: str | Path | None = None,
+) -> None:
+    """Check counts and that every link lies inside its sentences; errors name line ``k + 1`` of ``path``."""
+    if not (len(alignments) == len(src_lens) == len(tgt_lens)):
+        raise InputError(
+            f"{len(alignments)} alignments for {len(src_lens)} source and {len(tgt_lens)} target sentences", path
+        )
+    for index, (alignment, n_src, n_tgt) in enumerate(zip(alignments, src_lens, tgt_lens)):
+        for i, j in sorted(alignment):
+            if i >= n_src or j >= n_tgt:
+                message = f"link {i}-{j} is outside the sentence pair ({n_src} source, {n_tgt} target words)"
+                if path is None:
+                    raise InputError(f"alignment line {index + 1}: {message}")
+                raise InputError(message, path, index + 1)
