@@ -1,1 +1,142 @@
-"""`xlner project` (placeholder until implemented)."""
+"""``xlner project``: project source entity spans onto target sentences."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from xlner.cli import app
+from xlner.cli.common import console, user_errors
+from xlner.config import load_config, merge_options, parse_key_values
+from xlner.errors import InputError
+
+DEFAULTS: dict[str, Any] = {
+    "src_lang": "en",
+    "tgt_lang": None,
+    "aligner": "eflomal",
+    "alignment": None,
+    "extra_parallel": [],
+    "symmetrization": None,
+    "method": "ilp",
+    "preset": None,
+    "option": {},
+    "gold": None,
+    "evaluate": False,
+    "ignore": [],
+    "map": [],
+}
+
+
+@app.command()
+def project(
+    source: Optional[Path] = typer.Option(None, "--source", "-s", help="Labelled source sentences (CoNLL or JSONL)."),
+    target: Optional[Path] = typer.Option(None, "--target", "-t", help="Target sentences: CoNLL (labels ignored) or tokenized text, one sentence per line."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Projected target sentences, IOB2 CoNLL."),
+    src_lang: Optional[str] = typer.Option(None, help="Source language code (default en)."),
+    tgt_lang: Optional[str] = typer.Option(None, help="Target language code, e.g. de (picks files from --extra-parallel folders)."),
+    aligner: Optional[str] = typer.Option(None, help="Aligner by name (default eflomal)."),
+    alignment: Optional[Path] = typer.Option(None, help="Precomputed Pharaoh alignments (i-j, source-target) instead of an aligner."),
+    extra_parallel: Optional[List[Path]] = typer.Option(None, "--extra-parallel", help="Extra line-aligned parallel text (file or folder) for the statistical aligner; repeatable."),
+    symmetrization: Optional[str] = typer.Option(None, help="Symmetrization of eflomal's two directions (default grow-diag-final-and)."),
+    method: Optional[str] = typer.Option(None, help="heuristic, ilp (exact candidate matching) or greedy (default ilp)."),
+    preset: Optional[str] = typer.Option(None, help="Named preset of projection options."),
+    option: Optional[List[str]] = typer.Option(None, "--option", help="Projection option KEY=VALUE; repeatable."),
+    aligner_option: Optional[List[str]] = typer.Option(None, "--aligner-option", help="Aligner option KEY=VALUE; repeatable."),
+    gold: Optional[Path] = typer.Option(None, help="Gold target CoNLL: print strict span F1 of the projection against it."),
+    evaluate: bool = typer.Option(False, "--evaluate", help="Evaluate against the labels of --target (a CoNLL file)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Label mapped to O in evaluation (e.g. MISC); repeatable."),
+    map_: Optional[List[str]] = typer.Option(None, "--map", help="Label map A=B in evaluation (e.g. DATE=O); repeatable."),
+    config: Optional[Path] = typer.Option(None, help="TOML/YAML file with the same keys as these flags; flags override it."),
+) -> None:
+    """Project entity spans from SOURCE onto TARGET through a word alignment."""
+    with user_errors():
+        flags = dict(
+            source=source, target=target, output=output, src_lang=src_lang, tgt_lang=tgt_lang,
+            aligner=aligner, alignment=alignment, extra_parallel=extra_parallel, symmetrization=symmetrization,
+            method=method, preset=preset, gold=gold, ignore=ignore, map=map_,
+            evaluate=evaluate or None,
+        )
+        opts = merge_options(load_config(config), flags, DEFAULTS)
+        projection_options = {**(opts.get("option") or {}), **parse_key_values(option)}
+        aligner_options = {**(opts.get("aligner_option") or {}), **parse_key_values(aligner_option)}
+        run_projection(opts, projection_options, aligner_options)
+
+
+def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], aligner_options: dict[str, Any]) -> None:
+    """Read, align, project, write and (optionally) evaluate; prints stage timings."""
+    from xlner.io import read_sentences, write_conll
+    from xlner.project import project as project_pairs
+    from xlner.types import Sentence, SentencePair
+
+    for required in ("source", "target", "output"):
+        if not opts.get(required):
+            raise InputError(f"missing --{required} (or `{required}` in the config file)")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    sources = read_sentences(opts["source"])
+    targets = read_sentences(opts["target"])
+    if len(sources) != len(targets):
+        raise InputError(f"{opts['source']} has {len(sources)} sentences but {opts['target']} has {len(targets)}")
+    timings["read"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    token_pairs = [(s.tokens, t.tokens) for s, t in zip(sources, targets)]
+    alignments = make_aligner(opts, aligner_options).align(token_pairs)
+    timings["align"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    pairs = [
+        SentencePair(src_tokens=s.tokens, tgt_tokens=t.tokens, src_spans=list(s.spans), alignment=a, id=t.id)
+        for s, t, a in zip(sources, targets, alignments)
+    ]
+    options = dict(projection_options)
+    if opts.get("preset"):
+        options["preset"] = opts["preset"]
+    projected = project_pairs(pairs, method=opts["method"], **options)
+    timings["project"] = time.perf_counter() - started
+
+    write_conll(opts["output"], [Sentence(tokens=t.tokens, spans=spans, id=t.id) for t, spans in zip(targets, projected)])
+    n_src = sum(len(s.spans) for s in sources)
+    n_tgt = sum(len(spans) for spans in projected)
+    console.print(
+        f"projected {n_tgt} of {n_src} source entities onto {len(targets)} sentences -> {opts['output']} "
+        f"(align {timings['align']:.2f} s, project {timings['project'] * 1000:.1f} ms)"
+    )
+    gold_path = opts.get("gold") or (opts["target"] if opts.get("evaluate") else None)
+    if gold_path:
+        print_evaluation(Path(gold_path), targets, projected, opts)
+
+
+def make_aligner(opts: dict[str, Any], aligner_options: dict[str, Any]):
+    """The aligner named in ``opts`` (or the Pharaoh file given by ``--alignment``)."""
+    from xlner.registry import registry
+
+    if opts.get("alignment"):
+        return registry.aligners.create("pharaoh", path=opts["alignment"])
+    options = dict(aligner_options)
+    if opts["aligner"] == "eflomal":
+        options.setdefault("src_lang", opts["src_lang"])
+        options.setdefault("tgt_lang", opts["tgt_lang"])
+        options.setdefault("extra_parallel", [Path(p) for p in opts.get("extra_parallel") or []])
+        if opts.get("symmetrization"):
+            options.setdefault("symmetrization", opts["symmetrization"])
+    return registry.aligners.create(opts["aligner"], **options)
+
+
+def print_evaluation(gold_path: Path, targets, projected, opts: dict[str, Any]) -> None:
+    """Strict span F1 of the projection against the gold target file."""
+    from xlner.io import read_sentences
+    from xlner.metrics import LabelMap, evaluate_spans, render_report
+
+    gold = read_sentences(gold_path)
+    if len(gold) != len(targets):
+        raise InputError(f"gold has {len(gold)} sentences but the target has {len(targets)}", gold_path)
+    for index, (g, t) in enumerate(zip(gold, targets)):
+        if g.tokens != t.tokens:
+            raise InputError(f"sentence {index + 1} has other tokens than the target sentence", gold_path)
+    label_map = LabelMap.from_options(ignore=opts.get("ignore") or [], maps=opts.get("map") or [])
+    report = evaluate_spans([g.spans for g in gold], projected, label_map=label_map)
+    console.print(render_report(report, title=f"{opts['output']} vs {gold_path}"))

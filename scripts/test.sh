@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set up .venv with every extra the tests use, then run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh dev,hf,spacy
+exec .venv/bin/python -m pytest -q "$@"
