@@ -6,18 +6,14 @@ import re
 import sys
 from pathlib import Path
 
-BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+BENCHMARKS_MD = Path(__file__).resolve().parents[3] / "docs" / "benchmarks.md"
 HEADER = "# Benchmarks\n\nEvery table below was written by the script named above it; rerun that command to reproduce it.\n"
 
 
-def command_line() -> str:
-    """The command that ran this benchmark, as a user would type it from the repository root."""
-    script = Path(sys.argv[0])
-    try:
-        script = script.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        pass
-    return " ".join([".venv/bin/python", str(script), *sys.argv[1:]])
+def command_line(name: str, argv: list[str] | None = None) -> str:
+    """The command that reproduces benchmark ``name`` with these arguments."""
+    args = sys.argv[1:] if argv is None else argv
+    return " ".join(["xlner bench", name, *args])
 
 
 def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD) -> None:
