@@ -1,1 +1,251 @@
-"""`xlner translate-test` / `xlner translate-train` (placeholder until implemented)."""
+"""``xlner translate-test`` and ``xlner translate-train``: whole pipelines from one command.
+
+Every flag may also come from ``--config FILE`` (TOML/YAML, same keys with
+``_`` or ``-``); flags override the file. ``*_option`` keys take ``KEY=VALUE``
+items (flags, or a list in the file) or a table in the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from xlner.cli import app
+from xlner.cli.common import console, err_console, user_errors
+from xlner.config import load_config, merge_options, parse_key_values
+from xlner.errors import InputError
+
+COMMON_DEFAULTS: dict[str, Any] = {
+    "lang": None,
+    "output": None,
+    "input_format": "auto",
+    "translator": "hf",
+    "model": None,
+    "translations": None,
+    "device": None,
+    "aligner": "eflomal",
+    "extra_parallel": [],
+    "method": "ilp",
+    "pivot": "en",
+    "backtranslation": False,
+    "back_translations": None,
+    "tokenizer": "moses",
+    "cache_dir": None,
+    "no_cache": False,
+    "batch_size": 32,
+}
+TEST_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "tagger": "spacy", "tagger_model": None, "tagger_labels": None, "gold": None, "ignore": [], "map": []}
+TRAIN_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "min_confidence": 0.0, "details": None}
+
+# Typer options shared by both commands.
+LangOpt = typer.Option(None, "--lang", "-l", help="Target-language code (ISO 639-3 or 639-1), e.g. bam, hau, de.")
+OutputOpt = typer.Option(None, "--output", "-o", help="Output file: CoNLL (IOB2), or JSONL when it ends in .jsonl.")
+InputFormatOpt = typer.Option(None, "--input-format", help="auto, conll, jsonl or text (MasakhaNER .txt files are conll).")
+TranslatorOpt = typer.Option(None, help="Translator by name: hf, ctranslate2 or file (default hf).")
+ModelOpt = typer.Option(None, "--model", help="Translation model: hub name or local folder (hf, ctranslate2).")
+TranslationsOpt = typer.Option(None, "--translations", help="Precomputed translations for --translator file: one per line, or JSONL with ids.")
+DeviceOpt = typer.Option(None, help="cpu, cuda or auto, for model-based components.")
+TranslatorOptionOpt = typer.Option(None, "--translator-option", help="Translator option KEY=VALUE (e.g. beam_size=5); repeatable.")
+AlignerOpt = typer.Option(None, help="Aligner by name (default eflomal).")
+ExtraParallelOpt = typer.Option(None, "--extra-parallel", help="Extra parallel text (file or folder) for statistical aligners; repeatable.")
+AlignerOptionOpt = typer.Option(None, "--aligner-option", help="Aligner option KEY=VALUE; repeatable.")
+MethodOpt = typer.Option(None, help="Projection method: ilp, greedy or heuristic (default ilp).")
+MethodOptionOpt = typer.Option(None, "--method-option", help="Projection option KEY=VALUE; repeatable.")
+PivotOpt = typer.Option(None, help="Language of the labelled side (default en).")
+BacktranslationOpt = typer.Option(None, "--backtranslation/--no-backtranslation", help="Refine alignments with back-translations.")
+BackTranslationsOpt = typer.Option(None, "--back-translations", help="Back-translations (one per line) for --backtranslation with --translator file.")
+TokenizerOpt = typer.Option(None, help="Tokenizer for translations: moses, regex or whitespace (already tokenized).")
+ConfigOpt = typer.Option(None, "--config", help="TOML/YAML file with the same keys as these flags; flags override it.")
+CacheDirOpt = typer.Option(None, "--cache-dir", help="Step cache folder (default $XLNER_CACHE or ~/.cache/xlner).")
+NoCacheOpt = typer.Option(None, "--no-cache/--cache", help="Do not read or write the step cache.")
+BatchSizeOpt = typer.Option(None, "--batch-size", help="Sentences per batch (and per cache shard).")
+
+
+def _key_values(config_value: Any, flags: list[str] | None) -> dict[str, Any]:
+    """Merge a ``*_option`` config value (table or KEY=VALUE list) with KEY=VALUE flags (flags win)."""
+    if isinstance(config_value, dict):
+        base = {k.replace("-", "_"): v for k, v in config_value.items()}
+    elif isinstance(config_value, str):
+        base = parse_key_values([config_value])
+    else:
+        base = parse_key_values(list(config_value or []))
+    return {**base, **parse_key_values(flags)}
+
+
+def _common(opts: dict[str, Any], config: dict[str, Any], translator_option, aligner_option, method_option) -> dict[str, Any]:
+    """Pipeline keyword arguments shared by both commands."""
+    for required in ("lang", "output"):
+        if not opts.get(required):
+            raise InputError(f"missing --{required} (or `{required}` in the config file)")
+    translator_options = _key_values(config.get("translator_option"), translator_option)
+    if opts.get("model"):
+        translator_options["model"] = str(opts["model"])
+    if opts.get("translations"):
+        translator_options["path"] = str(opts["translations"])
+    if opts.get("device") and opts["translator"] in ("hf", "ctranslate2"):
+        translator_options.setdefault("device", opts["device"])
+    aligner_options = _key_values(config.get("aligner_option"), aligner_option)
+    if opts.get("extra_parallel"):
+        aligner_options.setdefault("extra_parallel", [str(p) for p in opts["extra_parallel"]])
+    return dict(
+        lang=opts["lang"],
+        translator=opts["translator"],
+        translator_options=translator_options,
+        aligner=opts["aligner"],
+        aligner_options=aligner_options,
+        method=opts["method"],
+        method_options=_key_values(config.get("method_option"), method_option),
+        pivot=opts["pivot"],
+        backtranslation=bool(opts["backtranslation"]),
+        back_translations=opts.get("back_translations"),
+        tokenizer=opts["tokenizer"],
+        cache_dir=opts.get("cache_dir"),
+        use_cache=not opts.get("no_cache"),
+        batch_size=int(opts["batch_size"]),
+    )
+
+
+def _read(path: Path, input_format: str, labels: bool):
+    from xlner.io import read_sentences
+
+    if not Path(path).is_file():
+        raise InputError("input file not found", path)
+    return read_sentences(path, input_format, labels=labels, policy="repair")
+
+
+def _write(path: Path, sentences) -> None:
+    from xlner.io import write_conll, write_jsonl
+
+    (write_jsonl if str(path).endswith(".jsonl") else write_conll)(path, sentences)
+
+
+@app.command("translate-test")
+def translate_test(
+    input: Path = typer.Argument(..., help="Target-language sentences: CoNLL (labels ignored), JSONL or tokenized text."),
+    lang: Optional[str] = LangOpt,
+    output: Optional[Path] = OutputOpt,
+    input_format: Optional[str] = InputFormatOpt,
+    translator: Optional[str] = TranslatorOpt,
+    model: Optional[str] = ModelOpt,
+    translations: Optional[Path] = TranslationsOpt,
+    device: Optional[str] = DeviceOpt,
+    translator_option: Optional[List[str]] = TranslatorOptionOpt,
+    tagger: Optional[str] = typer.Option(None, help="Source-side tagger: spacy, hf or gold (default spacy)."),
+    tagger_model: Optional[str] = typer.Option(None, "--tagger-model", help="Tagger model: spaCy package/folder or HF token classifier."),
+    tagger_labels: Optional[Path] = typer.Option(None, "--tagger-labels", help="For --tagger gold: CoNLL/JSONL with the labelled translations."),
+    tagger_option: Optional[List[str]] = typer.Option(None, "--tagger-option", help="Tagger option KEY=VALUE; repeatable."),
+    aligner: Optional[str] = AlignerOpt,
+    extra_parallel: Optional[List[Path]] = ExtraParallelOpt,
+    aligner_option: Optional[List[str]] = AlignerOptionOpt,
+    method: Optional[str] = MethodOpt,
+    method_option: Optional[List[str]] = MethodOptionOpt,
+    pivot: Optional[str] = PivotOpt,
+    backtranslation: Optional[bool] = BacktranslationOpt,
+    back_translations: Optional[Path] = BackTranslationsOpt,
+    tokenizer: Optional[str] = TokenizerOpt,
+    gold: Optional[Path] = typer.Option(None, "--gold", help="Gold target labels (CoNLL/JSONL, same sentences): print span F1."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Label mapped to O in evaluation (e.g. DATE); repeatable."),
+    map_: Optional[List[str]] = typer.Option(None, "--map", help="Label map A=B in evaluation; repeatable."),
+    config: Optional[Path] = ConfigOpt,
+    cache_dir: Optional[Path] = CacheDirOpt,
+    no_cache: Optional[bool] = NoCacheOpt,
+    batch_size: Optional[int] = BatchSizeOpt,
+) -> None:
+    """Label INPUT by translating it into English, tagging, aligning and projecting the entities back."""
+    from xlner.metrics import render_report
+    from xlner.pipeline import translate_test as run
+    from xlner.tags import LabelMap
+
+    with user_errors():
+        file_config = load_config(config)
+        flags = dict(
+            lang=lang, output=output, input_format=input_format, translator=translator, model=model,
+            translations=translations, device=device, tagger=tagger, tagger_model=tagger_model,
+            tagger_labels=tagger_labels, aligner=aligner, extra_parallel=extra_parallel, method=method,
+            pivot=pivot, backtranslation=backtranslation, back_translations=back_translations, tokenizer=tokenizer, gold=gold, ignore=ignore,
+            map=map_, cache_dir=cache_dir, no_cache=no_cache, batch_size=batch_size,
+        )
+        opts = merge_options(file_config, flags, TEST_DEFAULTS)
+        kwargs = _common(opts, file_config, translator_option, aligner_option, method_option)
+        tagger_options = _key_values(file_config.get("tagger_option"), tagger_option)
+        if opts.get("tagger_model"):
+            tagger_options["model"] = str(opts["tagger_model"])
+        if opts.get("tagger_labels"):
+            tagger_options["path"] = str(opts["tagger_labels"])
+            tagger_options.setdefault("format", "conll" if not str(opts["tagger_labels"]).endswith(".jsonl") else "jsonl")
+        if opts.get("device") and opts["tagger"] == "hf":
+            tagger_options.setdefault("device", opts["device"])
+        sentences = _read(Path(input), opts["input_format"], labels=False)
+        gold_sentences = _read(Path(opts["gold"]), opts["input_format"], labels=True) if opts.get("gold") else None
+        label_map = LabelMap.from_options(opts.get("ignore") or [], opts.get("map") or [])
+        result = run(sentences, tagger=opts["tagger"], tagger_options=tagger_options, gold=gold_sentences, label_map=label_map, **kwargs)
+        _write(Path(opts["output"]), result.sentences)
+    n_spans = sum(len(s.spans) for s in result.sentences)
+    console.print(f"labelled {len(result.sentences)} sentences with {n_spans} entities -> {opts['output']}", highlight=False)
+    if result.report is not None:
+        console.print(render_report(result.report, title=f"{opts['output']} vs {opts['gold']}"))
+
+
+@app.command("translate-train")
+def translate_train(
+    input: Path = typer.Argument(..., help="Labelled English sentences (CoNLL or JSONL)."),
+    lang: Optional[str] = LangOpt,
+    output: Optional[Path] = OutputOpt,
+    input_format: Optional[str] = InputFormatOpt,
+    translator: Optional[str] = TranslatorOpt,
+    model: Optional[str] = ModelOpt,
+    translations: Optional[Path] = TranslationsOpt,
+    device: Optional[str] = DeviceOpt,
+    translator_option: Optional[List[str]] = TranslatorOptionOpt,
+    aligner: Optional[str] = AlignerOpt,
+    extra_parallel: Optional[List[Path]] = ExtraParallelOpt,
+    aligner_option: Optional[List[str]] = AlignerOptionOpt,
+    method: Optional[str] = MethodOpt,
+    method_option: Optional[List[str]] = MethodOptionOpt,
+    pivot: Optional[str] = PivotOpt,
+    backtranslation: Optional[bool] = BacktranslationOpt,
+    back_translations: Optional[Path] = BackTranslationsOpt,
+    tokenizer: Optional[str] = TokenizerOpt,
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", help="Drop sentences whose projection confidence is lower (0..1)."),
+    details: Optional[Path] = typer.Option(None, "--details", help="Also write one JSON line per sentence: id, confidence, kept, alignment."),
+    config: Optional[Path] = ConfigOpt,
+    cache_dir: Optional[Path] = CacheDirOpt,
+    no_cache: Optional[bool] = NoCacheOpt,
+    batch_size: Optional[int] = BatchSizeOpt,
+) -> None:
+    """Make silver training data in --lang: translate labelled INPUT, align, project, filter by confidence."""
+    from xlner.io import atomic_write
+    from xlner.pipeline import translate_train as run
+
+    with user_errors():
+        file_config = load_config(config)
+        flags = dict(
+            lang=lang, output=output, input_format=input_format, translator=translator, model=model,
+            translations=translations, device=device, aligner=aligner, extra_parallel=extra_parallel,
+            method=method, pivot=pivot, backtranslation=backtranslation, back_translations=back_translations,
+            tokenizer=tokenizer, min_confidence=min_confidence, details=details, cache_dir=cache_dir, no_cache=no_cache, batch_size=batch_size,
+        )
+        opts = merge_options(file_config, flags, TRAIN_DEFAULTS)
+        kwargs = _common(opts, file_config, translator_option, aligner_option, method_option)
+        sentences = _read(Path(input), opts["input_format"], labels=True)
+        result = run(sentences, min_confidence=float(opts["min_confidence"]), **kwargs)
+        _write(Path(opts["output"]), result.sentences)
+        if opts.get("details"):
+            kept = set(result.kept)
+            with atomic_write(Path(opts["details"])) as out:
+                for k, (pair, conf) in enumerate(zip(result.pairs, result.confidences)):
+                    record = {"id": pair.id, "confidence": round(conf, 6), "kept": k in kept, "tokens": pair.tgt_tokens,
+                              "spans": [[s.start, s.end, s.label] for s in pair.tgt_spans or []],
+                              "alignment": sorted([i, j] for i, j in pair.alignment or ())}
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    n_spans = sum(len(s.spans) for s in result.sentences)
+    console.print(
+        f"kept {len(result.sentences)} of {len(result.pairs)} sentences (min confidence {opts['min_confidence']}) "
+        f"with {n_spans} entities -> {opts['output']}",
+        highlight=False,
+    )
+    if len(result.sentences) < len(result.pairs):
+        err_console.print(f"note: {len(result.pairs) - len(result.sentences)} sentences below the confidence threshold were dropped", highlight=False)

@@ -1,0 +1,334 @@
+"""Translate-test and translate-train pipelines, built from steps over batches of records.
+
+translate-test (label target-language text with an English tagger)::
+
+    target sentences -> detokenize -> translate into English -> tokenize -> tag English
+    -> align English <-> target -> project English spans onto the target -> labelled target
+
+translate-train (make silver training data in the target language)::
+
+    English labelled sentences -> detokenize -> translate -> tokenize -> align
+    -> project -> silver target sentences + per-sentence confidence (``min_confidence`` filter)
+
+Components are chosen by registry name with options (:class:`Component`).
+Every step that runs a model (translate, tag, align, project) is cached on
+disk (:mod:`xlner.cache`), batch by batch, so a re-run does no work twice and
+an interrupted run resumes. ``backtranslation=True`` translates each
+translation back into the language it came from and aligns with the
+``backtranslation`` aligner wrapped around the chosen one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from xlner.cache import StepCache, cached_map, fingerprint
+from xlner.errors import InputError, XlnerError
+from xlner.registry import registry
+from xlner.translate.detok import detokenize, tokenize
+from xlner.types import Alignment, Sentence, SentencePair, Span
+
+DEFAULT_BATCH_SIZE = 32
+
+
+@dataclass
+class Component:
+    """A registry component by name and options, created on first use (a fully cached run never loads it)."""
+
+    kind: str  # "translators", "taggers" or "aligners"
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+    key_options: dict[str, Any] | None = None  # what identifies it in cache keys, when not ``options``
+    _instance: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def registry(self):
+        return getattr(registry, self.kind)
+
+    def get(self) -> Any:
+        """The component, created once."""
+        if self._instance is None:
+            try:
+                self._instance = self.registry.create(self.name, **self.options)
+            except TypeError as error:
+                if "argument" not in str(error):  # a bug, not an option the factory does not take
+                    raise
+                raise XlnerError(f"{self.registry.kind} {self.name!r}: bad options {sorted(self.options)}: {error}") from None
+        return self._instance
+
+    @property
+    def precomputed(self) -> bool:
+        """True for components that look results up (``file`` translator): run once on all records, not cached."""
+        return bool(getattr(self.registry.get(self.name), "precomputed", False))
+
+
+def _component(kind: str, value: "Component | str", options: Mapping[str, Any] | None) -> Component:
+    if isinstance(value, Component):
+        return value
+    return Component(kind, value, dict(options or {}))
+
+
+@dataclass
+class Context:
+    """Where steps cache (``cache_dir=None`` with ``use_cache``: the default folder) and how they batch."""
+
+    cache_dir: str | Path | None = None
+    use_cache: bool = True
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    def cache(self, step: str, component: Component, **extra: Any) -> StepCache | None:
+        if not self.use_cache:
+            return None
+        options = component.options if component.key_options is None else component.key_options
+        return StepCache.open(self.cache_dir, step, component.name, {**options, **extra})
+
+
+@dataclass
+class PipelineResult:
+    """Output of a pipeline run.
+
+    ``sentences``: labelled target sentences, in input order (translate-train:
+    only those kept by ``min_confidence``); ``pairs``: every sentence pair with
+    its alignment and projected spans; ``confidences``: per pair;
+    ``kept``: indices of the pairs in ``sentences``; ``report``: a
+    :class:`xlner.metrics.Report` when gold labels were given.
+    """
+
+    sentences: list[Sentence]
+    pairs: list[SentencePair]
+    confidences: list[float]
+    kept: list[int]
+    report: Any = None
+
+
+# ---------------------------------------------------------------- steps
+
+
+def step_translate(texts: Sequence[str], ids: Sequence[str | None], translator: Component, src_lang: str, tgt_lang: str, ctx: Context) -> list[str]:
+    """Translate running texts (cached per batch; precomputed translators get all texts and ids at once)."""
+    if translator.precomputed:
+        return list(translator.get().translate(list(texts), src_lang, tgt_lang, ids=list(ids)))
+    cache = ctx.cache("translate", translator, src_lang=src_lang, tgt_lang=tgt_lang)
+    return cached_map(
+        lambda batch: translator.get().translate(batch, src_lang, tgt_lang),
+        texts, cache=cache, batch_size=ctx.batch_size, desc=f"translate {src_lang}->{tgt_lang}",
+    )
+
+
+def _spans_to_json(spans: Sequence[Span]) -> list[list[Any]]:
+    return [[s.start, s.end, s.label] for s in spans]
+
+
+def _spans_from_json(value: Any) -> list[Span]:
+    return [Span(int(a), int(b), str(label)) for a, b, label in value]
+
+
+def step_tag(token_lists: Sequence[Sequence[str]], tagger: Component, ctx: Context) -> list[list[Span]]:
+    """Tag tokenized sentences (cached per batch)."""
+    cache = ctx.cache("tag", tagger)
+    return cached_map(
+        lambda batch: tagger.get().tag(batch), [list(t) for t in token_lists], cache=cache,
+        batch_size=ctx.batch_size, to_json=_spans_to_json, from_json=_spans_from_json, desc="tag",
+    )
+
+
+def step_align(pairs: Sequence[tuple[Sequence[str], Sequence[str]]], aligner: Component, ctx: Context) -> list[Alignment]:
+    """Align all pairs in one batch (statistical aligners learn from the whole corpus); cached."""
+    cache = ctx.cache("align", aligner)
+    return cached_map(
+        lambda batch: aligner.get().align([(s, t) for s, t in batch]), [[list(s), list(t)] for s, t in pairs],
+        cache=cache, batch_size=None, to_json=lambda a: sorted([i, j] for i, j in a),
+        from_json=lambda v: frozenset((int(i), int(j)) for i, j in v), desc="align",
+    )
+
+
+def step_project(pairs: Sequence[SentencePair], method: str, options: Mapping[str, Any], ctx: Context) -> list[Any]:
+    """Project source spans onto targets (cached per batch); returns :class:`ProjectionResult` objects."""
+    from xlner.project import ProjectionResult, project_detailed
+
+    def run(batch: list[dict[str, Any]]) -> list[Any]:
+        records = [
+            SentencePair(r["src"], r["tgt"], _spans_from_json(r["spans"]), frozenset(map(tuple, r["alignment"])))
+            for r in batch
+        ]
+        return project_detailed(records, method, **options)
+
+    def to_json(result: Any) -> dict[str, Any]:
+        return {"spans": _spans_to_json(result.spans), "scores": [float(s) for s in result.scores],
+                "sources": [int(s) for s in result.sources], "confidence": float(result.confidence), "status": result.status}
+
+    def from_json(value: dict[str, Any]) -> Any:
+        return ProjectionResult(_spans_from_json(value["spans"]), value["scores"], value["sources"], value["confidence"], value["status"])
+
+    encoded = [
+        {"src": p.src_tokens, "tgt": p.tgt_tokens, "spans": _spans_to_json(p.src_spans), "alignment": sorted([i, j] for i, j in p.alignment or ())}
+        for p in pairs
+    ]
+    cache = ctx.cache("project", Component("solvers", method, dict(options)))
+    return cached_map(run, encoded, cache=cache, batch_size=ctx.batch_size, to_json=to_json, from_json=from_json, desc=f"project ({method})")
+
+
+# ---------------------------------------------------------------- pipelines
+
+
+def _align_pairs(
+    pairs: list[SentencePair], aligner: Component, backtranslation: bool, back_texts: Callable[[], list[str]],
+    back_lang: str, back_of: str, tokenizer: str, ctx: Context,
+) -> None:
+    """Align the pairs in place; with back-translation, ``back_of`` names the side that was translated back."""
+    token_pairs = [(p.src_tokens, p.tgt_tokens) for p in pairs]
+    if backtranslation:
+        back_tokens = [tokenize(text, back_lang, tokenizer) for text in back_texts()]
+        inner = {"base": aligner.name, "base_options": aligner.options, "of": back_of}
+        aligner = Component(
+            "aligners", "backtranslation", {**inner, "back_translations": back_tokens},
+            key_options={**inner, "back_translations": fingerprint(back_tokens)},
+        )
+    for pair, alignment in zip(pairs, step_align(token_pairs, aligner, ctx)):
+        pair.alignment = alignment
+
+
+def _back_texts(
+    path: str | Path | None, translator: Component, texts: Callable[[], list[str]], ids: list[str | None],
+    src_lang: str, tgt_lang: str, ctx: Context,
+) -> Callable[[], list[str]]:
+    """How to get the back-translations: read from ``path`` (one per line), or translate (not with a file translator)."""
+    def run() -> list[str]:
+        if path is not None:
+            from xlner.io import read_lines
+
+            lines = read_lines(path)
+            if len(lines) != len(ids):
+                raise InputError(f"{len(lines)} back-translations but the input has {len(ids)} sentences", path)
+            return lines
+        if translator.precomputed:
+            raise XlnerError("back-translation with precomputed translations needs the back-translations too: --back-translations FILE")
+        return step_translate(texts(), ids, translator, src_lang, tgt_lang, ctx)
+
+    return run
+
+
+def _project_into(pairs: list[SentencePair], method: str, method_options: Mapping[str, Any] | None, ctx: Context) -> list[float]:
+    results = step_project(pairs, method, dict(method_options or {}), ctx)
+    for pair, result in zip(pairs, results):
+        pair.tgt_spans = list(result.spans)
+    return [float(r.confidence) for r in results]
+
+
+def translate_test(
+    sentences: Sequence[Sentence],
+    *,
+    lang: str,
+    translator: Component | str = "hf",
+    translator_options: Mapping[str, Any] | None = None,
+    tagger: Component | str = "spacy",
+    tagger_options: Mapping[str, Any] | None = None,
+    aligner: Component | str = "eflomal",
+    aligner_options: Mapping[str, Any] | None = None,
+    method: str = "ilp",
+    method_options: Mapping[str, Any] | None = None,
+    pivot: str = "en",
+    backtranslation: bool = False,
+    back_translations: str | Path | None = None,
+    tokenizer: str = "moses",
+    gold: Sequence[Sentence] | None = None,
+    label_map: Mapping[str, str] | None = None,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> PipelineResult:
+    """Label ``sentences`` (language ``lang``) by translating them into ``pivot``, tagging and projecting back.
+
+    Components are registry names with their options (or :class:`Component`
+    objects). MT input is always Moses-detokenized; ``tokenizer`` (``moses``,
+    ``regex`` or ``whitespace`` for already tokenized translations) splits
+    the translations into words. ``gold``: the same sentences with gold
+    spans, to score the output (``label_map`` applies to both sides, e.g.
+    ``{"DATE": "O"}``). ``back_translations``: a file of back-translations
+    (one per line) for ``backtranslation`` instead of running the translator.
+    ``cache_dir``/``use_cache``/``batch_size``: see :mod:`xlner.cache`.
+    """
+    ctx = Context(cache_dir, use_cache, batch_size)
+    mt = _component("translators", translator, translator_options)
+    ner = _component("taggers", tagger, tagger_options)
+    al = _component("aligners", aligner, _aligner_options(aligner_options, pivot, lang))
+    sentences = list(sentences)
+    ids = [s.id for s in sentences]
+    texts = [detokenize(s.tokens, lang) for s in sentences]
+    english = [tokenize(t, pivot, tokenizer) for t in step_translate(texts, ids, mt, lang, pivot, ctx)]
+    spans = step_tag(english, ner, ctx)
+    pairs = [SentencePair(e, list(s.tokens), sp, id=s.id) for e, s, sp in zip(english, sentences, spans)]
+    back = _back_texts(back_translations, mt, lambda: [detokenize(e, pivot) for e in english], ids, pivot, lang, ctx)
+    _align_pairs(pairs, al, backtranslation, back, lang, "src", tokenizer, ctx)
+    confidences = _project_into(pairs, method, method_options, ctx)
+    out = [Sentence(list(s.tokens), list(p.tgt_spans or []), s.id) for s, p in zip(sentences, pairs)]
+    report = None
+    if gold is not None:
+        report = evaluate(out, gold, label_map)
+    return PipelineResult(out, pairs, confidences, list(range(len(out))), report)
+
+
+def translate_train(
+    sentences: Sequence[Sentence],
+    *,
+    lang: str,
+    translator: Component | str = "hf",
+    translator_options: Mapping[str, Any] | None = None,
+    aligner: Component | str = "eflomal",
+    aligner_options: Mapping[str, Any] | None = None,
+    method: str = "ilp",
+    method_options: Mapping[str, Any] | None = None,
+    pivot: str = "en",
+    backtranslation: bool = False,
+    back_translations: str | Path | None = None,
+    tokenizer: str = "moses",
+    min_confidence: float = 0.0,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> PipelineResult:
+    """Silver ``lang`` training data: translate labelled ``pivot`` sentences, align, project.
+
+    Pairs whose projection confidence is below ``min_confidence`` (and empty
+    translations) are left out of ``result.sentences``; ``result.kept`` lists
+    the kept indices. Other options as for :func:`translate_test`.
+    """
+    if not 0.0 <= min_confidence <= 1.0:
+        raise XlnerError(f"min_confidence must be in [0, 1], got {min_confidence}")
+    ctx = Context(cache_dir, use_cache, batch_size)
+    mt = _component("translators", translator, translator_options)
+    al = _component("aligners", aligner, _aligner_options(aligner_options, pivot, lang))
+    sentences = list(sentences)
+    ids = [s.id for s in sentences]
+    texts = [detokenize(s.tokens, pivot) for s in sentences]
+    target = [tokenize(t, lang, tokenizer) for t in step_translate(texts, ids, mt, pivot, lang, ctx)]
+    pairs = [SentencePair(list(s.tokens), t, list(s.spans), id=s.id) for s, t in zip(sentences, target)]
+    back = _back_texts(back_translations, mt, lambda: [detokenize(t, lang) for t in target], ids, lang, pivot, ctx)
+    _align_pairs(pairs, al, backtranslation, back, pivot, "tgt", tokenizer, ctx)
+    confidences = _project_into(pairs, method, method_options, ctx)
+    kept = [k for k, c in enumerate(confidences) if c >= min_confidence and pairs[k].tgt_tokens]
+    out = [Sentence(pairs[k].tgt_tokens, list(pairs[k].tgt_spans or []), pairs[k].id) for k in kept]
+    return PipelineResult(out, pairs, confidences, kept)
+
+
+def _aligner_options(options: Mapping[str, Any] | None, src_lang: str, tgt_lang: str) -> dict[str, Any]:
+    """Extra parallel text is found by language suffix: pass the pipeline's languages unless given."""
+    options = dict(options or {})
+    if options.get("extra_parallel"):
+        options.setdefault("src_lang", src_lang)
+        options.setdefault("tgt_lang", tgt_lang)
+    return options
+
+
+def evaluate(pred: Sequence[Sentence], gold: Sequence[Sentence], label_map: Mapping[str, str] | None = None) -> Any:
+    """Span scores of ``pred`` against ``gold`` (same sentences, same tokens)."""
+    from xlner.metrics import evaluate_spans
+
+    if len(pred) != len(gold):
+        raise XlnerError(f"the gold file has {len(gold)} sentences but the input has {len(pred)}")
+    for k, (p, g) in enumerate(zip(pred, gold)):
+        if list(p.tokens) != list(g.tokens):
+            raise XlnerError(f"sentence {k}: gold tokens differ from the input tokens ({' '.join(g.tokens[:8])} ...)")
+    return evaluate_spans([g.spans for g in gold], [p.spans for p in pred], label_map)
