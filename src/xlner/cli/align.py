@@ -1,1 +1,70 @@
-"""`xlner align` (placeholder until implemented)."""
+"""``xlner align``: word-align two parallel files and write Pharaoh links."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from xlner.cli import app
+from xlner.cli.common import console, user_errors
+
+
+@app.command()
+def align(
+    src: Path = typer.Argument(..., help="Source sentences: CoNLL, JSONL or tokenized text (one sentence per line)."),
+    tgt: Path = typer.Argument(..., help="Target sentences, same formats, same number of sentences."),
+    output: Path = typer.Option(..., "--output", "-o", help="Pharaoh output: one line of i-j links (source-target) per pair."),
+    aligner: str = typer.Option("eflomal", help="Aligner by name: eflomal, simalign, pharaoh, backtranslation."),
+    extra_parallel: Optional[List[Path]] = typer.Option(None, "--extra-parallel", help="Extra line-aligned parallel text (file, prefix or folder) for eflomal; repeatable."),
+    src_lang: Optional[str] = typer.Option(None, help="Source language code, e.g. en (picks files from --extra-parallel folders)."),
+    tgt_lang: Optional[str] = typer.Option(None, help="Target language code, e.g. de."),
+    symmetrization: Optional[str] = typer.Option(None, help="eflomal: intersection, union, grow-diag, grow-diag-final or grow-diag-final-and (default)."),
+    seed: Optional[int] = typer.Option(None, help="eflomal: random seed (default 0)."),
+    lowercase: Optional[bool] = typer.Option(None, "--lowercase/--no-lowercase", help="eflomal: lowercase words (default on)."),
+    option: Optional[List[str]] = typer.Option(None, "--option", help="Aligner option KEY=VALUE (e.g. method=itermax); repeatable."),
+) -> None:
+    """Align SRC with TGT sentence by sentence and write the links to OUTPUT."""
+    with user_errors():
+        from xlner.config import parse_key_values
+
+        options = parse_key_values(option)
+        eflomal_flags = dict(
+            extra_parallel=[str(p) for p in extra_parallel or []] or None,
+            src_lang=src_lang,
+            tgt_lang=tgt_lang,
+            symmetrization=symmetrization,
+            seed=seed,
+            lowercase=lowercase,
+        )
+        run_align(src, tgt, output, aligner, options, eflomal_flags)
+
+
+def run_align(src: Path, tgt: Path, output: Path, name: str, options: dict[str, Any], eflomal_flags: dict[str, Any]) -> None:
+    """Read both sides, check they pair up, align and write Pharaoh atomically."""
+    from xlner.errors import InputError, XlnerError
+    from xlner.io.pharaoh import write_pharaoh
+    from xlner.io.text import read_sentences
+    from xlner.registry import registry
+
+    sources = read_sentences(src, labels=False)
+    targets = read_sentences(tgt, labels=False)
+    if len(sources) != len(targets):
+        raise InputError(f"{src} has {len(sources)} sentences but {tgt} has {len(targets)}; they must pair up line by line")
+    given = {key: value for key, value in eflomal_flags.items() if value is not None}
+    if name == "eflomal":
+        options = {**given, **options}
+    elif set(given) - {"src_lang", "tgt_lang"}:
+        raise XlnerError(f"--{'/--'.join(sorted(k.replace('_', '-') for k in given))} only apply to the eflomal aligner, not {name!r}")
+    started = time.perf_counter()
+    try:
+        aligner = registry.aligners.create(name, **options)
+    except TypeError as error:
+        raise XlnerError(f"bad option for aligner {name!r}: {error}") from None
+    alignments = aligner.align([(s.tokens, t.tokens) for s, t in zip(sources, targets)])
+    elapsed = time.perf_counter() - started
+    write_pharaoh(output, alignments)
+    links = sum(len(a) for a in alignments)
+    console.print(f"aligned {len(alignments)} sentence pairs ({links} links) in {elapsed:.1f} s -> {output}", highlight=False)
