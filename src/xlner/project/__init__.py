@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from xlner.errors import XlnerError
+from xlner.project import ner_scores as _ner_scores  # noqa: F401  (registers the "ner" scorer; torch loads lazily)
 from xlner.project import scores as _scores  # noqa: F401  (registers scorers)
 from xlner.project import solve as _solve  # noqa: F401  (registers solvers)
 from xlner.project.config import PRESETS, describe_methods, resolve_options
@@ -47,7 +48,6 @@ def project_detailed(pairs: Sequence[SentencePair], method: str = "ilp", **optio
     _check(pairs)
     if method == "heuristic":
         return _heuristic_detailed(pairs, opts)
-    opts.setdefault("solver", None)
     opts["solver"] = opts["solver"] or ("exact" if method == "ilp" else "greedy")
     return match(pairs, **opts)
 
@@ -58,27 +58,26 @@ def project(pairs: Sequence[SentencePair], method: str = "ilp", **options: Any) 
 
 
 def _heuristic_detailed(pairs: list[SentencePair], opts: dict[str, Any]) -> list[ProjectionResult]:
+    """Heuristic spans, each scored by the alignment score ("distinct") with its source entity."""
     import numpy as np
 
     from xlner.project.candidates import Candidates
     from xlner.project.heuristic import heuristic_sources
-    from xlner.project.scores import alignment_matrix, soft_dice
+    from xlner.project.scores import AlignmentScorer
 
+    found = [
+        heuristic_sources(p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, **opts) for p in pairs
+    ]
+    # score each projected span against its own source entity: one (span x span) matrix per sentence
+    scored = [
+        SentencePair(p.src_tokens, p.tgt_tokens, [p.src_spans[e] for _, e in f], p.alignment) for p, f in zip(pairs, found)
+    ]
+    cands = [Candidates(np.array([s.start for s, _ in f], dtype=np.int64), np.array([s.end for s, _ in f], dtype=np.int64)) for f in found]
+    matrices = AlignmentScorer("distinct").score(scored, cands)
     results = []
-    for pair in pairs:
-        found = heuristic_sources(
-            pair.src_spans, len(pair.tgt_tokens), pair.alignment, tgt_tokens=pair.tgt_tokens, **opts
-        )
-        scores: list[float] = []
-        if found:
-            w = alignment_matrix(pair.alignment, len(pair.src_tokens), len(pair.tgt_tokens))
-            cands = Candidates(np.array([s.start for s, _ in found]), np.array([s.end for s, _ in found]))
-            m = soft_dice(w, [pair.src_spans[e] for _, e in found], cands)
-            scores = np.diag(m).tolist()
-        sources = [e for _, e in found]
-        results.append(
-            ProjectionResult(
-                [s for s, _ in found], scores, sources, confidence(len(pair.src_spans), sources, scores), "heuristic"
-            )
-        )
+    for pair, f, m in zip(pairs, found, matrices):
+        scores = np.diag(m).tolist()
+        sources = [e for _, e in f]
+        spans = [s for s, _ in f]
+        results.append(ProjectionResult(spans, scores, sources, confidence(len(pair.src_spans), sources, scores), "heuristic"))
     return results

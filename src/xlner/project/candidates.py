@@ -1,0 +1,149 @@
+"""Target candidates for candidate matching: word ranges ``[start, end)`` as numpy arrays.
+
+Three sources, deduplicated and sorted by (start, end):
+
+- n-grams of up to ``max_words`` words that contain no sentence punctuation
+  token (a token made only of characters in ``punctuation``; "U.S." is fine);
+- sub-ranges (of up to ``max_words`` words) of each entity's aligned target
+  range, i.e. from its first to its last aligned target word;
+- the heuristic's aligned runs of each entity, their sub-ranges (up to
+  ``max_words``) and the concatenation (covering range) of any two runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from xlner.project.heuristic import aligned_runs, target_links
+from xlner.types import Link, SentencePair, Span
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate word ranges of one target sentence: ``starts[k] <= w < ends[k]``."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def spans(self) -> list[tuple[int, int]]:
+        return list(zip(self.starts.tolist(), self.ends.tolist()))
+
+    @classmethod
+    def from_ranges(cls, ranges: Iterable[tuple[int, int]]) -> "Candidates":
+        """Deduplicated, sorted candidates from ``(start, end)`` pairs."""
+        arr = np.asarray(sorted(set(ranges)), dtype=np.int64).reshape(-1, 2)
+        return cls(arr[:, 0].copy(), arr[:, 1].copy())
+
+
+def _expand(starts: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All ranges ``[s, e)`` with ``s`` from ``starts`` and ``s < e <= limit`` (vectorised)."""
+    counts = np.maximum(limits - starts, 0)
+    s = np.repeat(starts, counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return s, s + offsets + 1
+
+
+def _barriers(tokens: Sequence[str], punctuation: str) -> list[bool]:
+    """Whether each token is made only of characters in ``punctuation``."""
+    return [bool(t) and not t.strip(punctuation) for t in tokens]
+
+
+def ngram_ranges(tgt_tokens: Sequence[str], max_words: int, punctuation: str) -> np.ndarray:
+    """All ``(start, end)`` n-grams of 1..max_words words with no punctuation token, shape (K, 2)."""
+    n = len(tgt_tokens)
+    barrier = np.array(_barriers(tgt_tokens, punctuation), dtype=bool).reshape(n)
+    idx = np.where(barrier, np.arange(n), n)
+    next_barrier = np.minimum.accumulate(idx[::-1])[::-1]
+    starts = np.arange(n)
+    s, e = _expand(starts, np.minimum(starts + max_words, next_barrier))
+    return np.stack([s, e], axis=1)
+
+
+def generate_candidates(
+    pairs: Sequence,
+    *,
+    max_words: int = 10,
+    punctuation: str = "!?.;:",
+    ngrams: bool = True,
+    aligned_subranges: bool = True,
+    runs: bool = True,
+    merge_distance: int = 1,
+) -> list[Candidates]:
+    """Candidates of each :class:`~xlner.types.SentencePair` of a batch (see the module docstring).
+
+    Works on the whole batch at once: target words of all sentences are laid
+    end to end and every range is expanded with numpy.
+    """
+    lengths = np.array([len(p.tgt_tokens) for p in pairs], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    total = int(offsets[-1])
+    parts_s: list[np.ndarray] = []
+    parts_e: list[np.ndarray] = []
+    if ngrams and total:
+        barrier = np.array([b for p in pairs for b in _barriers(p.tgt_tokens, punctuation)], dtype=bool)
+        pos = np.arange(total)
+        sent_end = np.repeat(offsets[1:], lengths)
+        idx = np.where(barrier, pos, total)
+        next_barrier = np.minimum.accumulate(idx[::-1])[::-1]
+        s, e = _expand(pos, np.minimum(np.minimum(pos + max_words, next_barrier), sent_end))
+        parts_s.append(s)
+        parts_e.append(e)
+    if aligned_subranges or runs:
+        sub_lo: list[int] = []  # ranges whose sub-ranges (up to max_words) are candidates
+        sub_hi: list[int] = []
+        whole: list[tuple[int, int]] = []  # ranges that are candidates as they are
+        for k, pair in enumerate(pairs):
+            if not pair.src_spans:
+                continue
+            off, n = int(offsets[k]), int(lengths[k])
+            links = target_links(pair.alignment or (), n)
+            for span in pair.src_spans:
+                found = aligned_runs(span.start, span.end, links, merge_distance=merge_distance)
+                if not found:
+                    continue
+                if aligned_subranges:
+                    sub_lo.append(off + found[0][0])
+                    sub_hi.append(off + found[-1][1])
+                if runs:
+                    for a, b in found:
+                        sub_lo.append(off + a)
+                        sub_hi.append(off + b)
+                    whole += [(off + found[x][0], off + found[y][1]) for x in range(len(found)) for y in range(x, len(found))]
+        if sub_lo:
+            lo, hi = np.array(sub_lo), np.array(sub_hi)
+            width = hi - lo
+            starts = np.repeat(lo, width) + (np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width))
+            s, e = _expand(starts, np.minimum(starts + max_words, np.repeat(hi, width)))
+            parts_s.append(s)
+            parts_e.append(e)
+        if whole:
+            w = np.array(whole, dtype=np.int64)
+            parts_s.append(w[:, 0])
+            parts_e.append(w[:, 1])
+    if not parts_s:
+        empty = np.zeros(0, np.int64)
+        return [Candidates(empty, empty) for _ in pairs]
+    s = np.concatenate(parts_s)
+    e = np.concatenate(parts_e)
+    width = int((e - s).max(initial=1)) + 1
+    seen = np.zeros(total * width, dtype=bool)  # key = start * width + length, deduplicated and sorted
+    seen[s * width + (e - s)] = True
+    keys = np.flatnonzero(seen)
+    s = keys // width
+    e = s + keys % width
+    bounds = np.searchsorted(s, offsets)
+    return [
+        Candidates(s[bounds[k] : bounds[k + 1]] - offsets[k], e[bounds[k] : bounds[k + 1]] - offsets[k])
+        for k in range(len(pairs))
+    ]
+
+
+def candidates_for_pair(tgt_tokens: Sequence[str], src_spans: Sequence[Span], alignment: Iterable[Link], **options) -> Candidates:
+    """Candidates of one sentence pair (options as in :func:`generate_candidates`)."""
+    return generate_candidates([SentencePair([], list(tgt_tokens), list(src_spans), alignment)], **options)[0]

@@ -1,0 +1,257 @@
+"""The candidate-matching pipeline: candidates -> scores -> fusion -> pruning -> solver.
+
+Each stage works on the whole batch, so model-based scorers (registered in
+``registry.scorers``) can batch their work.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from xlner.project.candidates import Candidates, generate_candidates
+from xlner.project.config import MATCHING_OPTIONS
+from xlner.project.scores import PairIndex, fuse, ramp
+from xlner.project.solve import Constraint, MatchingProblem
+from xlner.registry import registry
+from xlner.types import Span
+
+
+@dataclass
+class ProjectionResult:
+    """Projected spans of one sentence (sorted by start) with per-span score and source index.
+
+    ``confidence`` in [0, 1] = (share of source entities projected at least
+    once) x (mean score of the projected spans, each clipped to [0, 1]); 1.0
+    for a sentence without source entities, 0.0 when entities exist and none
+    was projected. ``status`` is the solver's ("optimal", "heuristic", "relaxed").
+    """
+
+    spans: list[Span] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    sources: list[int] = field(default_factory=list)
+    confidence: float = 1.0
+    status: str = "optimal"
+
+
+def confidence(n_sources: int, sources: Sequence[int], scores: Sequence[float]) -> float:
+    """(share of source entities projected) x (mean clipped score), see :class:`ProjectionResult`."""
+    if n_sources == 0:
+        return 1.0
+    if not scores:
+        return 0.0
+    share = len(set(sources)) / n_sources
+    return float(share * np.mean(np.clip(scores, 0.0, 1.0)))
+
+
+def prune(problem: MatchingProblem, constraint: Constraint) -> tuple[MatchingProblem, np.ndarray, np.ndarray]:
+    """Drop all-zero rows and columns (and, for ``<= n``, dominated pairs) of one problem.
+
+    A pair (e, c) is dominated when a candidate strictly inside ``c`` scores at
+    least as much for ``e``: swapping it in never hurts under ``<= n``.
+    Returns the smaller problem and the kept entity and candidate indices.
+    """
+    e, c = np.nonzero(problem.scores > 0)
+    f = problem.scores[e, c]
+    if constraint.op == "<=":
+        keep = ~_dominated(e, problem.starts[c], problem.ends[c], f)
+        e, c, f = e[keep], c[keep], f[keep]
+    rows, e_new = np.unique(e, return_inverse=True)
+    cols, c_new = np.unique(c, return_inverse=True)
+    scores = np.zeros((len(rows), len(cols)))
+    scores[e_new, c_new] = f
+    return MatchingProblem(scores, problem.starts[cols], problem.ends[cols], problem.n_words), rows, cols
+
+
+def _dominated(ent: np.ndarray, starts: np.ndarray, ends: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Pairs (sorted by entity) with a strictly smaller candidate of the same entity scoring at least as much."""
+    m = len(ent)
+    if m == 0:
+        return np.zeros(0, dtype=bool)
+    first = np.searchsorted(ent, ent, "left")
+    size = np.searchsorted(ent, ent, "right") - first
+    a = np.repeat(np.arange(m), size)
+    b = np.repeat(first, size) + ramp(size)
+    hit = (b != a) & (starts[b] >= starts[a]) & (ends[b] <= ends[a]) & (f[b] >= f[a])
+    dominated = np.zeros(m, dtype=bool)
+    dominated[a[hit]] = True
+    return dominated
+
+
+def fused_scores(
+    index: PairIndex,
+    weights: dict[str, float],
+    alignment_mode: str,
+    threshold: float,
+    scorer_options: dict[str, dict[str, Any]] | None = None,
+    normalize: str = "none",
+) -> np.ndarray:
+    """Weighted mean of the scorers named in ``weights``, flat over ``index``; below ``threshold`` -> 0.
+
+    ``scorer_options[name]`` goes to that scorer's factory (``alignment_mode``
+    is the alignment scorer's ``mode`` unless given there). Scorers with a
+    ``score_flat(index)`` method skip the per-sentence matrices; others are
+    called through ``score(pairs, candidates)``.
+    """
+    flat = {}
+    for name in weights:
+        opts: dict[str, Any] = {"mode": alignment_mode} if name == "alignment" else {}
+        opts.update((scorer_options or {}).get(name, {}))
+        scorer = registry.scorers.create(name, **opts)
+        if hasattr(scorer, "score_flat"):
+            flat[name] = scorer.score_flat(index)
+        else:
+            flat[name] = index.flatten(scorer.score(index.pairs, index.candidates))
+    if normalize != "none":
+        from xlner.project.fusion import normalise_flat
+
+        flat = {name: normalise_flat(index, values, normalize) for name, values in flat.items()}
+    return fuse(flat, weights, threshold)
+
+
+def score_batch(
+    pairs: Sequence, candidates: Sequence[Candidates], weights: dict[str, float], alignment_mode: str, threshold: float
+) -> list[np.ndarray]:
+    """Fused (entities x candidates) matrices, one per sentence."""
+    index = PairIndex(pairs, candidates)
+    return index.split(fused_scores(index, weights, alignment_mode, threshold))
+
+
+def sentence_problem(
+    index: PairIndex, fused: np.ndarray, flat: np.ndarray, n_words: int, constraint: Constraint
+) -> tuple[MatchingProblem, np.ndarray]:
+    """The pruned problem of one sentence from its positive flat pairs ``flat``.
+
+    Also returns ``pair_at``: the flat pair index of each (row, column) of the problem.
+    """
+    rows, e = np.unique(index.pair_ent[flat], return_inverse=True)
+    cols, c = np.unique(index.pair_cand[flat], return_inverse=True)
+    scores = np.zeros((len(rows), len(cols)))
+    scores[e, c] = fused[flat]
+    at = np.full((len(rows), len(cols)), -1, dtype=np.int64)
+    at[e, c] = flat
+    starts = np.zeros(len(cols), dtype=np.int64)
+    ends = np.zeros(len(cols), dtype=np.int64)
+    starts[c], ends[c] = index.pair_start[flat], index.pair_end[flat]
+    problem, sub_rows, sub_cols = prune(MatchingProblem(scores, starts, ends, n_words), constraint)
+    return problem, at[np.ix_(sub_rows, sub_cols)]
+
+
+def match(
+    pairs: Sequence,
+    *,
+    solver: str = "exact",
+    max_words: int = 10,
+    punctuation: str = "!?.;:",
+    ngrams: bool = True,
+    aligned_subranges: bool = True,
+    runs: bool = True,
+    merge_distance: int = 1,
+    weights: dict[str, float] | None = None,
+    scorer_options: dict[str, dict[str, Any]] | None = None,
+    alignment_mode: str = "aligned",
+    threshold: float = 0.2,
+    constraint: str | Constraint = "<=1",
+    progress: bool = False,
+    timings: dict[str, float] | None = None,
+    fast_path: bool = True,
+) -> list[ProjectionResult]:
+    """Candidate matching over a batch of sentence pairs (options: see ``xlner.project.config``).
+
+    Candidates, scores, fusion and pruning run on the whole batch with numpy.
+    With ``fast_path`` under ``<= 1``, a sentence where every entity's best
+    pair (ties: shorter, then leftmost candidate) is disjoint from the other
+    entities' best pairs is solved directly (that choice is optimal, and it is
+    what greedy picks); the others are pruned (:func:`prune`) and go to
+    ``solver``. ``timings``, when given, receives seconds per stage.
+    """
+    from tqdm.auto import tqdm
+
+    clock = time.perf_counter()
+    timings = {} if timings is None else timings
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = timings.get(stage, 0.0) + now - clock
+        clock = now
+
+    weights = dict(weights or MATCHING_OPTIONS["weights"][0])
+    constraint = Constraint.parse(constraint)
+    engine = registry.solvers.create(solver)
+    active = [k for k, p in enumerate(pairs) if p.src_spans]
+    batch = [pairs[k] for k in active]
+    candidates = generate_candidates(
+        batch,
+        max_words=max_words,
+        punctuation=punctuation,
+        ngrams=ngrams,
+        aligned_subranges=aligned_subranges,
+        runs=runs,
+        merge_distance=merge_distance,
+    )
+    lap("candidates")
+    index = PairIndex(batch, candidates)
+    fused = fused_scores(index, weights, alignment_mode, threshold, scorer_options)
+    lap("scores")
+    kept = np.flatnonzero(fused > 0)
+    sent = index.ent_sent[index.pair_ent[kept]]
+    bounds = np.searchsorted(sent, np.arange(len(batch) + 1))
+    chosen = [np.zeros(0, dtype=np.int64) for _ in batch]
+    status = ["optimal"] * len(batch)
+    todo = np.unique(sent)
+    if fast_path and constraint.op == "<=" and constraint.n == 1 and len(kept):
+        todo = _solve_trivial(index, fused, kept, sent, chosen)
+    lap("select")
+    for k in tqdm(todo.tolist(), disable=not progress, desc="matching"):
+        flat = kept[bounds[k] : bounds[k + 1]]
+        problem, pair_at = sentence_problem(index, fused, flat, int(index.n_tgt[k]), constraint)
+        solution = engine.solve(problem, constraint)
+        chosen[k] = np.array([pair_at[e, c] for e, c in solution.pairs], dtype=np.int64)
+        status[k] = solution.status
+    lap("solve")
+    ent_off = np.concatenate([[0], np.cumsum(index.n_ent)])
+    results = [ProjectionResult() for _ in pairs]
+    for k, flat_pairs in enumerate(chosen):
+        pair = batch[k]
+        if constraint.op != "<=" and constraint.n > 0:
+            with_pairs = len(np.unique(index.pair_ent[kept[bounds[k] : bounds[k + 1]]]))
+            if with_pairs < index.n_ent[k]:
+                status[k] = "relaxed"  # entities without a positive candidate were skipped
+        items = sorted(
+            (int(index.pair_start[p]), int(index.pair_end[p]), int(index.pair_ent[p] - ent_off[k]), float(fused[p]))
+            for p in flat_pairs.tolist()
+        )
+        spans = [Span(a, b, pair.src_spans[e].label) for a, b, e, _ in items]
+        sources = [e for _, _, e, _ in items]
+        scores = [f for *_, f in items]
+        results[active[k]] = ProjectionResult(
+            spans, scores, sources, confidence(len(pair.src_spans), sources, scores), status[k]
+        )
+    lap("results")
+    return results
+
+
+def _solve_trivial(index: PairIndex, fused: np.ndarray, kept: np.ndarray, sent: np.ndarray, chosen: list) -> np.ndarray:
+    """Fill ``chosen`` for sentences whose entities' best pairs do not overlap; return the other sentences."""
+    ent = index.pair_ent[kept]
+    length = index.pair_end[kept] - index.pair_start[kept]
+    order = np.lexsort((index.pair_start[kept], length, -fused[kept], ent))
+    ranked = kept[order]
+    first = np.ones(len(ranked), dtype=bool)
+    first[1:] = ent[order][1:] != ent[order][:-1]
+    best = ranked[first]  # one pair per entity with a positive pair, in entity (hence sentence) order
+    bsent = index.ent_sent[index.pair_ent[best]]
+    by_start = np.lexsort((index.pair_start[best], bsent))
+    b, s = best[by_start], bsent[by_start]
+    clash = (s[1:] == s[:-1]) & (index.pair_start[b][1:] < index.pair_end[b][:-1])
+    hard = np.unique(s[1:][clash])
+    easy = ~np.isin(bsent, hard)
+    bounds = np.searchsorted(bsent[easy], np.arange(len(index.n_ent) + 1))
+    easy_best = best[easy]
+    for k in np.unique(bsent[easy]).tolist():
+        chosen[k] = easy_best[bounds[k] : bounds[k + 1]]
+    return hard
