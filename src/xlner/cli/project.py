@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "aligner": "eflomal",
     "alignment": None,
     "extra_parallel": [],
-    "symmetrization": None,
+    "symmetrization": "intersection",
     "method": "ilp",
     "preset": None,
     "option": {},
@@ -40,7 +40,7 @@ def project(
     aligner: Optional[str] = typer.Option(None, help="Aligner by name (default eflomal)."),
     alignment: Optional[Path] = typer.Option(None, help="Precomputed Pharaoh alignments (i-j, source-target) instead of an aligner."),
     extra_parallel: Optional[List[Path]] = typer.Option(None, "--extra-parallel", help="Extra line-aligned parallel text (file or folder) for the statistical aligner; repeatable."),
-    symmetrization: Optional[str] = typer.Option(None, help="Symmetrization of eflomal's two directions (default grow-diag-final-and)."),
+    symmetrization: Optional[str] = typer.Option(None, help="Symmetrization of eflomal's two directions (default intersection: best for projection on Europarl-de, see docs/benchmarks.md)."),
     method: Optional[str] = typer.Option(None, help="heuristic, ilp (exact candidate matching) or greedy (default ilp)."),
     preset: Optional[str] = typer.Option(None, help="Named preset of projection options."),
     option: Optional[List[str]] = typer.Option(None, "--option", help="Projection option KEY=VALUE; repeatable."),
@@ -71,9 +71,15 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
     from xlner.project import project as project_pairs
     from xlner.types import Sentence, SentencePair
 
+    from xlner.project.config import resolve_options
+
     for required in ("source", "target", "output"):
         if not opts.get(required):
             raise InputError(f"missing --{required} (or `{required}` in the config file)")
+    options = dict(projection_options)
+    if opts.get("preset"):
+        options["preset"] = opts["preset"]
+    resolve_options(opts["method"], options)  # fail on a bad option before the slow alignment
     timings: dict[str, float] = {}
     started = time.perf_counter()
     sources = read_sentences(opts["source"])
@@ -92,9 +98,6 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
         SentencePair(src_tokens=s.tokens, tgt_tokens=t.tokens, src_spans=list(s.spans), alignment=a, id=t.id)
         for s, t, a in zip(sources, targets, alignments)
     ]
-    options = dict(projection_options)
-    if opts.get("preset"):
-        options["preset"] = opts["preset"]
     projected = project_pairs(pairs, method=opts["method"], **options)
     timings["project"] = time.perf_counter() - started
 
