@@ -36,7 +36,7 @@ METHODS = [
     ("ILP, alignment + string (offline default)", "ilp", {"preset": "offline"}),
     ("greedy, alignment + string", "greedy", {"preset": "offline"}),
 ]
-DEFAULT_SYMMETRIZATION = "grow-diag-final-and"
+DEFAULT_SYMMETRIZATION = "intersection"
 NO_MISC = LabelMap.from_options(ignore=["MISC"])
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from xlner.errors import XlnerError
+from xlner.project import encoder_scores as _encoder_scores  # noqa: F401  (registers "encoder"; models load lazily)
 from xlner.project import ner_scores as _ner_scores  # noqa: F401  (registers the "ner" scorer; torch loads lazily)
+from xlner.project import nmt_scores as _nmt_scores  # noqa: F401  (registers "nmt"; models load lazily)
 from xlner.project import scores as _scores  # noqa: F401  (registers scorers)
 from xlner.project import solve as _solve  # noqa: F401  (registers solvers)
 from xlner.project.config import PRESETS, describe_methods, resolve_options

@@ -156,6 +156,15 @@ def match(
     threshold: float = 0.2,
     constraint: str | Constraint = "<=1",
     progress: bool = False,
+    ner_model: str | None = None,
+    nmt_model: str | None = None,
+    encoder: str | None = None,
+    device: str = "cpu",
+    src_lang: str | None = None,
+    tgt_lang: str | None = None,
+    normalize: str = "none",
+    ner_candidates: str | None = None,
+    ner_candidate_labels: str = "any",
     timings: dict[str, float] | None = None,
     fast_path: bool = True,
 ) -> list[ProjectionResult]:
@@ -193,9 +202,20 @@ def match(
         runs=runs,
         merge_distance=merge_distance,
     )
+    if ner_candidates:  # spans predicted by the target NER model (xlner.project.ner_scores)
+        from xlner.project.ner_scores import add_ner_candidates
+
+        candidates = add_ner_candidates(batch, candidates, ner_candidates, ner_model, ner_candidate_labels, device)
     lap("candidates")
     index = PairIndex(batch, candidates)
-    fused = fused_scores(index, weights, alignment_mode, threshold, scorer_options)
+    if ner_model or nmt_model or encoder or src_lang or tgt_lang or device != "cpu":
+        from xlner.project.fusion import model_scorer_options
+
+        scorer_options = model_scorer_options(
+            weights, scorer_options, ner_model=ner_model, nmt_model=nmt_model, encoder=encoder, device=device,
+            src_lang=src_lang, tgt_lang=tgt_lang,
+        )
+    fused = fused_scores(index, weights, alignment_mode, threshold, scorer_options, normalize)
     lap("scores")
     kept = np.flatnonzero(fused > 0)
     sent = index.ent_sent[index.pair_ent[kept]]
