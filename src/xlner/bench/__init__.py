@@ -10,7 +10,9 @@ from __future__ import annotations
 #: benchmark name -> module under xlner.bench
 BENCHMARKS: dict[str, str] = {
     "europarl": "xlner.bench.europarl",
+    "alignment": "xlner.bench.alignment",
     "bam": "xlner.bench.bam",
     "conll-reproduction": "xlner.bench.conll_reproduction",
     "translate-train": "xlner.bench.translate_train",
+    "scoring": "xlner.bench.scoring",
 }
