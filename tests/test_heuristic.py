@@ -56,9 +56,10 @@ def test_keep_longest_or_shortest():
 def test_drop_punctuation_runs():
     tokens = ["Berlin", "ist", ",", "schön"]
     links = {(0, 0), (0, 2)}
-    kept = run([Span(0, 1, "LOC")], 4, links, merge_distance=0, top_k=None, tgt_tokens=tokens, drop_punctuation_runs=False)
+    opts = dict(merge_distance=0, top_k=None, tgt_tokens=tokens, ignore_punctuation_links=False)
+    kept = run([Span(0, 1, "LOC")], 4, links, drop_punctuation_runs=False, **opts)
     assert kept == [Span(0, 1, "LOC"), Span(2, 3, "LOC")]
-    dropped = run([Span(0, 1, "LOC")], 4, links, merge_distance=0, top_k=None, tgt_tokens=tokens, drop_punctuation_runs=True)
+    dropped = run([Span(0, 1, "LOC")], 4, links, drop_punctuation_runs=True, **opts)
     assert dropped == [Span(0, 1, "LOC")]
 
 
@@ -78,3 +79,63 @@ def test_helpers():
     links = target_links({(0, 1), (0, 2), (1, 4)}, 5)
     assert aligned_runs(0, 2, links, merge_distance=0) == [(1, 3), (4, 5)]
     assert aligned_runs(0, 2, links, merge_distance=1) == [(1, 5)]
+
+
+def test_ignore_punctuation_links_removes_punctuation_before_runs():
+    # "Franco" is linked to both ", Franco": the comma is no part of the name
+    tokens = [",", "Franco"]
+    links = {(0, 0), (0, 1)}
+    assert run([Span(0, 1, "PER")], 2, links, tgt_tokens=tokens, ignore_punctuation_links=False) == [Span(0, 2, "PER")]
+    assert run([Span(0, 1, "PER")], 2, links, tgt_tokens=tokens, ignore_punctuation_links=True) == [Span(1, 2, "PER")]
+    # a removed bracket inside a name leaves a gap that merging fills
+    inside = ["Rangun", "(", "Yangon", ")"]
+    out = run([Span(0, 1, "LOC")], 4, {(0, 0), (0, 1), (0, 2), (0, 3)}, tgt_tokens=inside, ignore_punctuation_links=True)
+    assert out == [Span(0, 3, "LOC")]
+
+
+def test_garcia2022_preset_removes_punctuation_links():
+    from xlner.project import project
+    from xlner.types import SentencePair
+
+    pair = SentencePair(["Franco"], [",", "Franco"], [Span(0, 1, "PER")], frozenset({(0, 0), (0, 1)}))
+    assert project([pair], "heuristic", preset="garcia2022") == [[Span(1, 2, "PER")]]
+    assert project([pair], "heuristic", preset="politov2025") == [[Span(0, 2, "PER")]]
+
+
+def test_collisions_published_resolves_real_overlaps():
+    # LOC "A B" -> target 0-1, PER "C" -> target 1: skip keeps the shorter entity, published the longer span
+    spans = [Span(0, 2, "LOC"), Span(2, 3, "PER")]
+    links = {(0, 0), (1, 1), (2, 1)}
+    assert run(spans, 3, links) == [Span(1, 2, "PER")]
+    assert run(spans, 3, links, collisions="published") == [Span(0, 2, "LOC")]
+    # same label: the covering range
+    same = [Span(0, 2, "LOC"), Span(2, 3, "LOC")]
+    assert run(same, 3, {(0, 0), (1, 1), (2, 1), (2, 2)}, collisions="published") == [Span(0, 3, "LOC")]
+    # equal lengths, different labels: the later entity (source order) stays
+    tie = [Span(0, 1, "LOC"), Span(1, 2, "PER")]
+    assert run(tie, 2, {(0, 0), (1, 0)}, collisions="published") == [Span(0, 1, "PER")]
+    with pytest.raises(XlnerError):
+        run(tie, 2, {(0, 0)}, collisions="first")
+
+
+def test_collisions_published_ignores_false_collisions():
+    # the translation swaps two entities: their projections do not overlap, both stay
+    spans = [Span(0, 1, "LOC"), Span(2, 3, "MISC")]
+    assert run(spans, 3, {(0, 2), (2, 0)}, collisions="published") == [Span(0, 1, "MISC"), Span(2, 3, "LOC")]
+
+
+def test_alignment_dice_matches_the_scorer_reference():
+    import numpy as np
+
+    from xlner.project.candidates import Candidates
+    from xlner.project.heuristic import alignment_dice
+    from xlner.project.scores import alignment_matrix, soft_dice
+
+    links = {(0, 0), (0, 3), (1, 1), (2, 1), (2, 2)}
+    w = alignment_matrix(links, 3, 5)
+    by_src = target_links(links, 5)
+    for entity in (Span(0, 1, "X"), Span(0, 3, "X"), Span(1, 3, "X")):
+        for a in range(5):
+            for b in range(a + 1, 6):
+                expected = soft_dice(w, [entity], Candidates(np.array([a]), np.array([b])))[0, 0]
+                assert alignment_dice(entity, Span(a, b, "X"), by_src) == pytest.approx(expected)

@@ -82,3 +82,20 @@ def test_constraint_parsing_and_errors():
         solve_dp(problem([[1.0]] * 20, [(0, 1)], 1), n=1, max_states=1000)
     with pytest.raises(XlnerError):
         MatchingProblem(np.zeros(3), np.zeros(3), np.zeros(3), 3)
+
+
+def test_highs_prints_nothing():
+    """A fresh process solving with HiGHS writes nothing (no banner) to stdout or stderr."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from xlner.project.solve import MatchingProblem, Constraint, solve_highs, _highs\n"
+        "p = MatchingProblem(np.array([[0.9, 0.8, 0.0], [0.85, 0.0, 0.8]]), np.array([0, 0, 1]), np.array([2, 1, 2]), 2)\n"
+        "assert solve_highs(p, Constraint('<=', 1)).pairs == [(0, 1), (1, 2)]\n"
+        "assert _highs().getOptionValue('output_flag')[-1] is False\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""

@@ -256,6 +256,18 @@ def translate_test(
     al = _component("aligners", aligner, _aligner_options(aligner_options, pivot, lang))
     sentences = list(sentences)
     ids = [s.id for s in sentences]
+    if method in ("markers", "model-transfer"):  # no alignment: xlner.project.markers
+        from xlner.project.markers import log_report, model_transfer, translate_test_markers
+
+        if method == "markers":
+            out, pairs, confidences, marker_report = translate_test_markers(
+                sentences, lang=lang, pivot=pivot, translator=mt, tagger=ner, ctx=ctx, tokenizer=tokenizer, options=dict(method_options or {})
+            )
+            log_report(marker_report)
+        else:
+            out, pairs, confidences = model_transfer(sentences, tagger=ner, ctx=ctx)
+        return PipelineResult(out, pairs, confidences, list(range(len(out))), evaluate(out, gold, label_map) if gold is not None else None)
+    method_options = _with_languages(method, method_options, pivot, lang)
     texts = [detokenize(s.tokens, lang) for s in sentences]
     english = [tokenize(t, pivot, tokenizer) for t in step_translate(texts, ids, mt, lang, pivot, ctx)]
     spans = step_tag(english, ner, ctx)
@@ -302,6 +314,17 @@ def translate_train(
     al = _component("aligners", aligner, _aligner_options(aligner_options, pivot, lang))
     sentences = list(sentences)
     ids = [s.id for s in sentences]
+    if method == "markers":  # translate with markers, no alignment: xlner.project.markers
+        from xlner.project.markers import log_report, translate_train_markers
+
+        pairs, confidences, marker_report = translate_train_markers(
+            sentences, lang=lang, pivot=pivot, translator=mt, ctx=ctx, tokenizer=tokenizer, options=dict(method_options or {})
+        )
+        log_report(marker_report)
+        kept = [k for k, c in enumerate(confidences) if c >= min_confidence and pairs[k].tgt_tokens]
+        out = [Sentence(pairs[k].tgt_tokens, list(pairs[k].tgt_spans or []), pairs[k].id) for k in kept]
+        return PipelineResult(out, pairs, confidences, kept)
+    method_options = _with_languages(method, method_options, pivot, lang)
     texts = [detokenize(s.tokens, pivot) for s in sentences]
     target = [tokenize(t, lang, tokenizer) for t in step_translate(texts, ids, mt, pivot, lang, ctx)]
     pairs = [SentencePair(list(s.tokens), t, list(s.spans), id=s.id) for s, t in zip(sentences, target)]
@@ -311,6 +334,13 @@ def translate_train(
     kept = [k for k, c in enumerate(confidences) if c >= min_confidence and pairs[k].tgt_tokens]
     out = [Sentence(pairs[k].tgt_tokens, list(pairs[k].tgt_spans or []), pairs[k].id) for k in kept]
     return PipelineResult(out, pairs, confidences, kept)
+
+
+def _with_languages(method: str, options: Mapping[str, Any] | None, src_lang: str, tgt_lang: str) -> dict[str, Any]:
+    """Projection options plus the languages the translation ("nmt") score needs, when it is used."""
+    from xlner.project.fusion import with_languages
+
+    return with_languages(method, dict(options or {}), src_lang, tgt_lang)
 
 
 def _aligner_options(options: Mapping[str, Any] | None, src_lang: str, tgt_lang: str) -> dict[str, Any]:

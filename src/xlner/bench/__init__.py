@@ -14,5 +14,6 @@ BENCHMARKS: dict[str, str] = {
     "bam": "xlner.bench.bam",
     "conll-reproduction": "xlner.bench.conll_reproduction",
     "translate-train": "xlner.bench.translate_train",
+    "scale": "xlner.bench.scale",
     "scoring": "xlner.bench.scoring",
 }

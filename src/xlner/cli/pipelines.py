@@ -36,6 +36,16 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "cache_dir": None,
     "no_cache": False,
     "batch_size": 32,
+    # execution engine (xlner.engines): local loop or Ray Data, over input shards
+    "engine": "local",
+    "shard_size": None,
+    "shards_dir": None,
+    "shard_format": "jsonl",
+    "ray_address": None,
+    "num_cpus": None,
+    "workers": 1,
+    "retries": 2,
+    "batch_tokens": None,
 }
 TEST_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "tagger": "spacy", "tagger_model": None, "tagger_labels": None, "gold": None, "ignore": [], "map": []}
 TRAIN_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "min_confidence": 0.0, "details": None}
@@ -52,7 +62,7 @@ TranslatorOptionOpt = typer.Option(None, "--translator-option", help="Translator
 AlignerOpt = typer.Option(None, help="Aligner by name (default eflomal).")
 ExtraParallelOpt = typer.Option(None, "--extra-parallel", help="Extra parallel text (file or folder) for statistical aligners; repeatable.")
 AlignerOptionOpt = typer.Option(None, "--aligner-option", help="Aligner option KEY=VALUE; repeatable.")
-MethodOpt = typer.Option(None, help="Projection method: ilp, greedy or heuristic (default ilp).")
+MethodOpt = typer.Option(None, help="Projection method: ilp, greedy or heuristic (default ilp); markers (EasyProject-style marked translation); translate-test also model-transfer (tag the input directly with --tagger).")
 MethodOptionOpt = typer.Option(None, "--method-option", help="Projection option KEY=VALUE; repeatable.")
 PivotOpt = typer.Option(None, help="Language of the labelled side (default en).")
 BacktranslationOpt = typer.Option(None, "--backtranslation/--no-backtranslation", help="Refine alignments with back-translations.")
@@ -62,6 +72,38 @@ ConfigOpt = typer.Option(None, "--config", help="TOML/YAML file with the same ke
 CacheDirOpt = typer.Option(None, "--cache-dir", help="Step cache folder (default $XLNER_CACHE or ~/.cache/xlner).")
 NoCacheOpt = typer.Option(None, "--no-cache/--cache", help="Do not read or write the step cache.")
 BatchSizeOpt = typer.Option(None, "--batch-size", help="Sentences per batch (and per cache shard).")
+EngineOpt = typer.Option(None, "--engine", help="local (this process) or ray (Ray Data); both run the input in shards when --shard-size is given.")
+ShardSizeOpt = typer.Option(None, "--shard-size", help="Sentences per input shard (alignment is per shard); default: no sharding for local, 1000 for ray.")
+ShardsDirOpt = typer.Option(None, "--shards-dir", help="Folder of per-shard outputs, reused by a restarted run (default OUTPUT.shards).")
+ShardFormatOpt = typer.Option(None, "--shard-format", help="Per-shard output files: jsonl or parquet.")
+RayAddressOpt = typer.Option(None, "--ray-address", help="Existing Ray cluster (auto, or ray://HOST:10001); default: start a local one.")
+NumCpusOpt = typer.Option(None, "--num-cpus", help="CPUs of the local Ray instance (default all).")
+WorkersOpt = typer.Option(None, "--workers", help="Parallel Ray workers per stage (model actors, or tasks).")
+RetriesOpt = typer.Option(None, "--retries", help="Retries of a failing shard before it is reported as failed.")
+BatchTokensOpt = typer.Option(None, "--batch-tokens", help="Translate in length-sorted batches of about this many words (sharded runs).")
+
+
+def _sharded(opts: dict[str, Any]) -> bool:
+    """Run through xlner.engines (per-shard outputs) rather than the in-memory pipeline."""
+    return opts["engine"] != "local" or bool(opts.get("shard_size"))
+
+
+def _shard_note(job) -> str:
+    folder = job.shard_files[0].parent if job.shard_files else "-"
+    return f"{len(job.computed)} shards computed, {len(job.skipped)} reused, in {folder}"
+
+
+def _run_sharded(kind: str, input: Path, opts: dict[str, Any], kwargs: dict[str, Any], **extra: Any):
+    """A sharded translate-``kind`` job on ``--engine`` (see :func:`xlner.engines.jobs.run_job`)."""
+    from xlner.engines import RayOptions
+    from xlner.engines.jobs import DEFAULT_SHARD_SIZE, run_job
+
+    ray_options = RayOptions(address=opts.get("ray_address"), num_cpus=opts.get("num_cpus"), workers=int(opts["workers"]))
+    return run_job(
+        kind, input, opts["output"], input_format=opts["input_format"], shard_size=int(opts.get("shard_size") or DEFAULT_SHARD_SIZE),
+        shards_dir=opts.get("shards_dir"), shard_format=opts["shard_format"], engine=opts["engine"], retries=int(opts["retries"]),
+        batch_tokens=opts.get("batch_tokens"), ray_options=ray_options, **kwargs, **extra,
+    )
 
 
 def _key_values(config_value: Any, flags: list[str] | None) -> dict[str, Any]:
@@ -90,6 +132,9 @@ def _common(opts: dict[str, Any], config: dict[str, Any], translator_option, ali
     aligner_options = _key_values(config.get("aligner_option"), aligner_option)
     if opts.get("extra_parallel"):
         aligner_options.setdefault("extra_parallel", [str(p) for p in opts["extra_parallel"]])
+    method_options = _key_values(config.get("method_option"), method_option)
+    if opts.get("device") and any(method_options.get(k) for k in ("ner_model", "nmt_model", "encoder")):
+        method_options.setdefault("device", opts["device"])  # model-based projection scores
     return dict(
         lang=opts["lang"],
         translator=opts["translator"],
@@ -97,7 +142,7 @@ def _common(opts: dict[str, Any], config: dict[str, Any], translator_option, ali
         aligner=opts["aligner"],
         aligner_options=aligner_options,
         method=opts["method"],
-        method_options=_key_values(config.get("method_option"), method_option),
+        method_options=method_options,
         pivot=opts["pivot"],
         backtranslation=bool(opts["backtranslation"]),
         back_translations=opts.get("back_translations"),
@@ -153,6 +198,15 @@ def translate_test(
     cache_dir: Optional[Path] = CacheDirOpt,
     no_cache: Optional[bool] = NoCacheOpt,
     batch_size: Optional[int] = BatchSizeOpt,
+    engine: Optional[str] = EngineOpt,
+    shard_size: Optional[int] = ShardSizeOpt,
+    shards_dir: Optional[Path] = ShardsDirOpt,
+    shard_format: Optional[str] = ShardFormatOpt,
+    ray_address: Optional[str] = RayAddressOpt,
+    num_cpus: Optional[int] = NumCpusOpt,
+    workers: Optional[int] = WorkersOpt,
+    retries: Optional[int] = RetriesOpt,
+    batch_tokens: Optional[int] = BatchTokensOpt,
 ) -> None:
     """Label INPUT by translating it into English, tagging, aligning and projecting the entities back."""
     from xlner.metrics import render_report
@@ -168,6 +222,8 @@ def translate_test(
             pivot=pivot, backtranslation=backtranslation, back_translations=back_translations, tokenizer=tokenizer, gold=gold, ignore=ignore,
             map=map_, cache_dir=cache_dir, no_cache=no_cache, batch_size=batch_size,
         )
+        flags.update(engine=engine, shard_size=shard_size, shards_dir=shards_dir, shard_format=shard_format, ray_address=ray_address,
+                     num_cpus=num_cpus, workers=workers, retries=retries, batch_tokens=batch_tokens)
         opts = merge_options(file_config, flags, TEST_DEFAULTS)
         kwargs = _common(opts, file_config, translator_option, aligner_option, method_option)
         tagger_options = _key_values(file_config.get("tagger_option"), tagger_option)
@@ -178,6 +234,17 @@ def translate_test(
             tagger_options.setdefault("format", "conll" if not str(opts["tagger_labels"]).endswith(".jsonl") else "jsonl")
         if opts.get("device") and opts["tagger"] == "hf":
             tagger_options.setdefault("device", opts["device"])
+        if _sharded(opts):
+            job = _run_sharded("test", Path(input), opts, kwargs, tagger=opts["tagger"], tagger_options=tagger_options)
+            console.print(f"labelled {job.kept} sentences with {job.spans} entities -> {opts['output']} ({_shard_note(job)})", highlight=False)
+            if opts.get("gold"):
+                from xlner.pipeline import evaluate
+
+                label_map = LabelMap.from_options(opts.get("ignore") or [], opts.get("map") or [])
+                gold_sentences = _read(Path(opts["gold"]), opts["input_format"], labels=True)
+                report = evaluate(_read(Path(opts["output"]), "auto", labels=True), gold_sentences, label_map)
+                console.print(render_report(report, title=f"{opts['output']} vs {opts['gold']}"))
+            return
         sentences = _read(Path(input), opts["input_format"], labels=False)
         gold_sentences = _read(Path(opts["gold"]), opts["input_format"], labels=True) if opts.get("gold") else None
         label_map = LabelMap.from_options(opts.get("ignore") or [], opts.get("map") or [])
@@ -215,6 +282,15 @@ def translate_train(
     cache_dir: Optional[Path] = CacheDirOpt,
     no_cache: Optional[bool] = NoCacheOpt,
     batch_size: Optional[int] = BatchSizeOpt,
+    engine: Optional[str] = EngineOpt,
+    shard_size: Optional[int] = ShardSizeOpt,
+    shards_dir: Optional[Path] = ShardsDirOpt,
+    shard_format: Optional[str] = ShardFormatOpt,
+    ray_address: Optional[str] = RayAddressOpt,
+    num_cpus: Optional[int] = NumCpusOpt,
+    workers: Optional[int] = WorkersOpt,
+    retries: Optional[int] = RetriesOpt,
+    batch_tokens: Optional[int] = BatchTokensOpt,
 ) -> None:
     """Make silver training data in --lang: translate labelled INPUT, align, project, filter by confidence."""
     from xlner.io import atomic_write
@@ -228,8 +304,18 @@ def translate_train(
             method=method, pivot=pivot, backtranslation=backtranslation, back_translations=back_translations,
             tokenizer=tokenizer, min_confidence=min_confidence, details=details, cache_dir=cache_dir, no_cache=no_cache, batch_size=batch_size,
         )
+        flags.update(engine=engine, shard_size=shard_size, shards_dir=shards_dir, shard_format=shard_format, ray_address=ray_address,
+                     num_cpus=num_cpus, workers=workers, retries=retries, batch_tokens=batch_tokens)
         opts = merge_options(file_config, flags, TRAIN_DEFAULTS)
         kwargs = _common(opts, file_config, translator_option, aligner_option, method_option)
+        if _sharded(opts):
+            job = _run_sharded("train", Path(input), opts, kwargs, min_confidence=float(opts["min_confidence"]), details=opts.get("details"))
+            console.print(
+                f"kept {job.kept} of {job.sentences} sentences (min confidence {opts['min_confidence']}) with {job.spans} entities "
+                f"-> {opts['output']} ({_shard_note(job)})",
+                highlight=False,
+            )
+            return
         sentences = _read(Path(input), opts["input_format"], labels=True)
         result = run(sentences, min_confidence=float(opts["min_confidence"]), **kwargs)
         _write(Path(opts["output"]), result.sentences)

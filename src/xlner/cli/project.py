@@ -72,6 +72,7 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
     from xlner.types import Sentence, SentencePair
 
     from xlner.project.config import resolve_options
+    from xlner.project.fusion import with_languages
 
     for required in ("source", "target", "output"):
         if not opts.get(required):
@@ -79,6 +80,7 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
     options = dict(projection_options)
     if opts.get("preset"):
         options["preset"] = opts["preset"]
+    options = with_languages(opts["method"], options, opts["src_lang"], opts["tgt_lang"])
     resolve_options(opts["method"], options)  # fail on a bad option before the slow alignment
     timings: dict[str, float] = {}
     started = time.perf_counter()

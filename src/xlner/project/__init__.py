@@ -20,7 +20,7 @@ from xlner.project import nmt_scores as _nmt_scores  # noqa: F401  (registers "n
 from xlner.project import scores as _scores  # noqa: F401  (registers scorers)
 from xlner.project import solve as _solve  # noqa: F401  (registers solvers)
 from xlner.project.config import PRESETS, describe_methods, resolve_options
-from xlner.project.matching import ProjectionResult, confidence, match
+from xlner.project.matching import ProjectionResult, confidence, derived_word_label, match
 from xlner.types import SentencePair, Span
 
 __all__ = ["PRESETS", "ProjectionResult", "describe_methods", "project", "project_detailed"]
@@ -45,41 +45,46 @@ def project_detailed(pairs: Sequence[SentencePair], method: str = "ilp", **optio
     the method overriding it. For the heuristic a span's score is its
     alignment score (distinct-word Dice) with its source entity.
     """
+    if method == "heuristic":
+        return _heuristic_detailed(pairs, options)
     opts = resolve_options(method, options)
     pairs = list(pairs)
     _check(pairs)
-    if method == "heuristic":
-        return _heuristic_detailed(pairs, opts)
     opts["solver"] = opts["solver"] or ("exact" if method == "ilp" else "greedy")
     return match(pairs, **opts)
 
 
 def project(pairs: Sequence[SentencePair], method: str = "ilp", **options: Any) -> list[list[Span]]:
     """Projected target spans of each pair, sorted by start (see :func:`project_detailed`)."""
+    if method == "heuristic":  # no per-span scores needed
+        return [[span for span, _ in found] for found in _heuristic_found(pairs, options)]
     return [result.spans for result in project_detailed(pairs, method, **options)]
 
 
-def _heuristic_detailed(pairs: list[SentencePair], opts: dict[str, Any]) -> list[ProjectionResult]:
-    """Heuristic spans, each scored by the alignment score ("distinct") with its source entity."""
-    import numpy as np
-
-    from xlner.project.candidates import Candidates
+def _heuristic_found(pairs: Sequence[SentencePair], options: dict[str, Any]) -> list[list[tuple[Span, int]]]:
+    """(span, source index) of each pair's heuristic projections."""
     from xlner.project.heuristic import heuristic_sources
-    from xlner.project.scores import AlignmentScorer
 
-    found = [
-        heuristic_sources(p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, **opts) for p in pairs
-    ]
-    # score each projected span against its own source entity: one (span x span) matrix per sentence
-    scored = [
-        SentencePair(p.src_tokens, p.tgt_tokens, [p.src_spans[e] for _, e in f], p.alignment) for p, f in zip(pairs, found)
-    ]
-    cands = [Candidates(np.array([s.start for s, _ in f], dtype=np.int64), np.array([s.end for s, _ in f], dtype=np.int64)) for f in found]
-    matrices = AlignmentScorer("distinct").score(scored, cands)
+    opts = resolve_options("heuristic", options)
+    label = opts.pop("lowercase_word_label")
+    pairs = list(pairs)
+    _check(pairs)
+    found = [heuristic_sources(p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, **opts) for p in pairs]
+    if label is not None:
+        found = [[(derived_word_label(s, p.tgt_tokens, label), e) for s, e in f] for p, f in zip(pairs, found)]
+    return found
+
+
+def _heuristic_detailed(pairs: Sequence[SentencePair], options: dict[str, Any]) -> list[ProjectionResult]:
+    """Heuristic spans, each scored by the alignment score ("distinct") with its source entity."""
+    from xlner.project.heuristic import alignment_dice, target_links
+
+    pairs = list(pairs)
     results = []
-    for pair, f, m in zip(pairs, found, matrices):
-        scores = np.diag(m).tolist()
-        sources = [e for _, e in f]
-        spans = [s for s, _ in f]
+    for pair, found in zip(pairs, _heuristic_found(pairs, options)):
+        links = target_links(pair.alignment, len(pair.tgt_tokens)) if found else {}
+        scores = [alignment_dice(pair.src_spans[e], span, links) for span, e in found]
+        sources = [e for _, e in found]
+        spans = [span for span, _ in found]
         results.append(ProjectionResult(spans, scores, sources, confidence(len(pair.src_spans), sources, scores), "heuristic"))
     return results

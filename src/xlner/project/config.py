@@ -23,6 +23,10 @@ METHODS: dict[str, str] = {
     "greedy": "candidate matching solved greedily (best remaining pair first)",
 }
 
+LOWERCASE_WORD_LABEL_HELP = (
+    "label (e.g. 'MISC') for a PER/LOC/ORG projection onto one lowercase word, a derived adjective; None: keep"
+)
+
 #: Heuristic options: name -> (default, description).
 HEURISTIC_OPTIONS: dict[str, tuple[Any, str]] = {
     "merge_distance": (1, "merge aligned runs separated by at most this many words"),
@@ -34,6 +38,13 @@ HEURISTIC_OPTIONS: dict[str, tuple[Any, str]] = {
     "top_k": (1, "runs kept per entity (None: all)"),
     "keep": ("longest", "which runs top_k keeps: 'longest' or 'shortest'"),
     "drop_punctuation_runs": (True, "drop runs made only of punctuation tokens"),
+    "ignore_punctuation_links": (True, "remove punctuation target words from the aligned words before building runs"),
+    "lowercase_word_label": (None, LOWERCASE_WORD_LABEL_HELP),
+    "collisions": (
+        "skip",
+        "real overlaps: 'skip' (shorter entity first, overlapping runs dropped) or 'published' "
+        "(source order; same label -> covering range, else the longer span)",
+    ),
 }
 
 #: Candidate-matching options: name -> (default, description).
@@ -55,6 +66,7 @@ MATCHING_OPTIONS: dict[str, tuple[Any, str]] = {
     "normalize": ("none", "per-score normalisation before fusion: 'none', 'clip' or 'entity-max'"),
     "ner_candidates": (None, "NER-predicted target spans as candidates: None, 'add' (to the others) or 'only'"),
     "ner_candidate_labels": ("any", "which NER spans are candidates: 'any' or 'match' (a source entity's label)"),
+    "lowercase_word_label": (None, LOWERCASE_WORD_LABEL_HELP),
     "alignment_mode": ("aligned", "'aligned' or 'distinct' (both bounded by 1) or 'links' (published link count)"),
     "threshold": (0.2, "fused scores below this are never chosen"),
     "constraint": ("<=1", "projections per entity: '<=n', '=n' or '>=n'"),
@@ -64,8 +76,8 @@ MATCHING_OPTIONS: dict[str, tuple[Any, str]] = {
 
 #: Named presets: name -> (method it is meant for, options).
 PRESETS: dict[str, dict[str, Any]] = {
-    # Easy-Label-Projection's published code: punctuation removed, gaps of one word
-    # filled, the longest group kept, no length filter.
+    # Easy-Label-Projection's published code: punctuation words removed before the
+    # runs are built, gaps of one word filled, the longest group kept, no length filter.
     "garcia2022": {
         "merge_distance": 1,
         "merge_only_if_not_first_word_aligned": False,
@@ -73,6 +85,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "top_k": 1,
         "keep": "longest",
         "drop_punctuation_runs": True,
+        "ignore_punctuation_links": True,
     },
     # The reimplementation of Politov et al. (2025): ratio > 0.8, gap 1, every run kept.
     "politov2025": {
@@ -82,6 +95,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "top_k": None,
         "keep": "longest",
         "drop_punctuation_runs": False,
+        "ignore_punctuation_links": False,
     },
     # Politov et al. (2025) candidate matching with alignment scores only (link count).
     "politov2025-ilp": {
@@ -96,6 +110,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "alignment_mode": "aligned",
         "threshold": 0.2,
         "constraint": "<=1",
+        "lowercase_word_label": "MISC",
     },
 }
 

@@ -2,9 +2,12 @@
 
 One pure function, :func:`project_heuristic`, over (source spans, target length,
 alignment). For each entity, shortest first: take the maximal runs of target
-words aligned to any of its words, merge runs separated by a small gap, drop
-runs that are too short, keep ``top_k`` runs by length, and label each unless
-it overlaps a span already projected.
+words aligned to any of its words (optionally ignoring links to punctuation
+words), merge runs separated by a small gap, drop runs that are too short,
+keep ``top_k`` runs by length, and label each unless it overlaps a span
+already projected (``collisions="skip"``). With ``collisions="published"``
+entities go in source order and a real overlap is resolved as the published
+code does: same label -> the covering range, else the longer span stays.
 """
 
 from __future__ import annotations
@@ -41,13 +44,18 @@ def aligned_runs(
     merge_only_if_not_first_word_aligned: bool = False,
     tgt_tokens: Sequence[str] | None = None,
     drop_punctuation_runs: bool = False,
+    ignore_punctuation_links: bool = False,
 ) -> list[tuple[int, int]]:
     """Maximal runs ``(start, end)`` of target words aligned to source words ``[start, end)``.
 
-    Runs made only of punctuation are dropped first (when asked and tokens are
-    given), then runs separated by at most ``merge_distance`` words are merged.
+    With ``ignore_punctuation_links`` (and tokens given) punctuation words are
+    removed from the aligned words first. Runs made only of punctuation are
+    then dropped (when asked), and runs separated by at most
+    ``merge_distance`` words are merged.
     """
     words = sorted({j for i in range(start, end) for j in links.get(i, ())})
+    if ignore_punctuation_links and tgt_tokens is not None:
+        words = [j for j in words if not is_punctuation(tgt_tokens[j])]
     if not words:
         return []
     runs: list[list[int]] = []
@@ -68,6 +76,22 @@ def aligned_runs(
         else:
             merged.append(run)
     return [(a, b) for a, b in merged]
+
+
+def alignment_dice(entity: Span, span: Span, links: dict[int, list[int]]) -> float:
+    """Distinct-word Dice of a source entity and a target span (see :mod:`xlner.project.scores`).
+
+    (source words of ``entity`` aligned into ``span`` + target words of
+    ``span`` aligned to ``entity``) / (their lengths); ``links`` as from
+    :func:`target_links`.
+    """
+    src_hits = 0
+    tgt_hits: set[int] = set()
+    for i in range(entity.start, entity.end):
+        inside = [j for j in links.get(i, ()) if span.start <= j < span.end]
+        src_hits += bool(inside)
+        tgt_hits.update(inside)
+    return (src_hits + len(tgt_hits)) / (len(entity) + len(span))
 
 
 def project_heuristic(
@@ -95,21 +119,34 @@ def heuristic_sources(
     top_k: int | None = 1,
     keep: str = "longest",
     drop_punctuation_runs: bool = True,
+    ignore_punctuation_links: bool = True,
+    collisions: str = "skip",
 ) -> list[tuple[Span, int]]:
     """Projected spans sorted by start, each with the index of its source span.
 
     ``keep`` chooses which ``top_k`` runs survive per entity ("longest" as the
     paper says, "shortest" as the published code does); ``top_k=None`` keeps
-    all. ``drop_punctuation_runs`` needs ``tgt_tokens``. Links pointing outside
-    the target sentence are ignored.
+    all. ``drop_punctuation_runs`` and ``ignore_punctuation_links`` need
+    ``tgt_tokens``. ``collisions``: "skip" (shortest entity first, a run that
+    overlaps a projected span is dropped) or "published" (source order; on a
+    real overlap, same label -> covering range, which keeps the earlier
+    entity's index, else the longer span, the later one on ties). Links
+    pointing outside the target sentence are ignored.
     """
     if keep not in ("longest", "shortest"):
         raise XlnerError(f"keep must be 'longest' or 'shortest', got {keep!r}")
+    if collisions not in ("skip", "published"):
+        raise XlnerError(f"collisions must be 'skip' or 'published', got {collisions!r}")
+    if not src_spans:
+        return []
     links = target_links(alignment, tgt_len)
+    sign = -1 if keep == "longest" else 1
+    if collisions == "skip":
+        order = sorted(range(len(src_spans)), key=lambda k: (len(src_spans[k]), src_spans[k].start))
+    else:
+        order = list(range(len(src_spans)))
     taken = [False] * tgt_len
     projected: list[tuple[Span, int]] = []
-    sign = -1 if keep == "longest" else 1
-    order = sorted(range(len(src_spans)), key=lambda k: (len(src_spans[k]), src_spans[k].start))
     for index in order:
         span = src_spans[index]
         runs = aligned_runs(
@@ -120,14 +157,42 @@ def heuristic_sources(
             merge_only_if_not_first_word_aligned=merge_only_if_not_first_word_aligned,
             tgt_tokens=tgt_tokens,
             drop_punctuation_runs=drop_punctuation_runs,
+            ignore_punctuation_links=ignore_punctuation_links,
         )
         length = span.end - span.start
-        runs = [r for r in runs if (r[1] - r[0]) / length > length_ratio_threshold]
+        if length_ratio_threshold > 0:
+            runs = [r for r in runs if (r[1] - r[0]) / length > length_ratio_threshold]
         if top_k is not None and len(runs) > top_k:
             runs = sorted(runs, key=lambda r: (sign * (r[1] - r[0]), r[0]))[:top_k]
         for a, b in runs:
-            if not any(taken[a:b]):
+            if collisions == "published":
+                _add_published(projected, Span(a, b, span.label), index)
+            elif not any(taken[a:b]):
                 taken[a:b] = [True] * (b - a)
                 projected.append((Span(a, b, span.label), index))
     projected.sort()
     return projected
+
+
+def _add_published(projected: list[tuple[Span, int]], new: Span, index: int) -> None:
+    """Add ``new`` as the published code resolves real overlaps.
+
+    First same-label overlaps are joined into their covering range (keeping
+    the earlier source index), then a different-label overlap keeps the
+    longer span (``new`` on ties).
+    """
+    grown = True
+    while grown:
+        grown = False
+        for k, (old, source) in enumerate(projected):
+            if old.label == new.label and old.overlaps(new):
+                new, index = Span(min(old.start, new.start), max(old.end, new.end), new.label), min(index, source)
+                del projected[k]
+                grown = True
+                break
+    clashes = [k for k, (old, _) in enumerate(projected) if old.overlaps(new)]
+    if any(len(projected[k][0]) > len(new) for k in clashes):
+        return
+    for k in reversed(clashes):
+        del projected[k]
+    projected.append((new, index))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -44,7 +45,33 @@ def confidence(n_sources: int, sources: Sequence[int], scores: Sequence[float]) 
     if not scores:
         return 0.0
     share = len(set(sources)) / n_sources
-    return float(share * np.mean(np.clip(scores, 0.0, 1.0)))
+    return share * sum(min(max(float(s), 0.0), 1.0) for s in scores) / len(scores)
+
+
+#: Labels of proper names; a one-word lowercase projection of one is a derived word (see below).
+NAME_LABELS = frozenset({"PER", "LOC", "ORG"})
+
+
+def derived_word_label(span: Span, tgt_tokens: Sequence[str], label: str | None) -> Span:
+    """``span`` relabelled ``label`` when it is a PER/LOC/ORG projection onto one word whose first letter is lowercase.
+
+    Such a word is an adjective or other word derived from the name
+    ("Belgium" -> "belgischen", "Community" -> "comunitarias"), which
+    CoNLL-style guidelines tag MISC. Multi-word lowercase spans ("gobierno
+    alemán") keep their label. ``label=None`` keeps every span as it is.
+    """
+    if label is None or span.label not in NAME_LABELS:
+        return span
+    letters = [c for c in map(_first_letter, tgt_tokens[span.start : span.end]) if c]
+    if len(letters) != 1 or not letters[0].islower():
+        return span
+    return Span(span.start, span.end, label)
+
+
+@lru_cache(maxsize=65536)
+def _first_letter(token: str) -> str:
+    """The first alphabetic character of ``token`` ('' if none)."""
+    return next((ch for ch in token if ch.isalpha()), "")
 
 
 def prune(problem: MatchingProblem, constraint: Constraint) -> tuple[MatchingProblem, np.ndarray, np.ndarray]:
@@ -165,6 +192,7 @@ def match(
     normalize: str = "none",
     ner_candidates: str | None = None,
     ner_candidate_labels: str = "any",
+    lowercase_word_label: str | None = None,
     timings: dict[str, float] | None = None,
     fast_path: bool = True,
 ) -> list[ProjectionResult]:
@@ -234,6 +262,13 @@ def match(
         status[k] = solution.status
     lap("solve")
     ent_off = np.concatenate([[0], np.cumsum(index.n_ent)])
+    picked = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+    picked_items = iter(
+        zip(
+            index.pair_start[picked].tolist(), index.pair_end[picked].tolist(),
+            (index.pair_ent[picked] - ent_off[index.ent_sent[index.pair_ent[picked]]]).tolist(), fused[picked].tolist(),
+        )
+    )
     results = [ProjectionResult() for _ in pairs]
     for k, flat_pairs in enumerate(chosen):
         pair = batch[k]
@@ -241,11 +276,8 @@ def match(
             with_pairs = len(np.unique(index.pair_ent[kept[bounds[k] : bounds[k + 1]]]))
             if with_pairs < index.n_ent[k]:
                 status[k] = "relaxed"  # entities without a positive candidate were skipped
-        items = sorted(
-            (int(index.pair_start[p]), int(index.pair_end[p]), int(index.pair_ent[p] - ent_off[k]), float(fused[p]))
-            for p in flat_pairs.tolist()
-        )
-        spans = [Span(a, b, pair.src_spans[e].label) for a, b, e, _ in items]
+        items = sorted(next(picked_items) for _ in range(len(flat_pairs)))
+        spans = [derived_word_label(Span(a, b, pair.src_spans[e].label), pair.tgt_tokens, lowercase_word_label) for a, b, e, _ in items]
         sources = [e for _, _, e, _ in items]
         scores = [f for *_, f in items]
         results[active[k]] = ProjectionResult(
@@ -270,7 +302,7 @@ def _solve_trivial(index: PairIndex, fused: np.ndarray, kept: np.ndarray, sent: 
     clash = (s[1:] == s[:-1]) & (index.pair_start[b][1:] < index.pair_end[b][:-1])
     hard = np.unique(s[1:][clash])
     easy = ~np.isin(bsent, hard)
-    bounds = np.searchsorted(bsent[easy], np.arange(len(index.n_ent) + 1))
+    bounds = np.searchsorted(bsent[easy], np.arange(len(index.n_ent) + 1)).tolist()
     easy_best = best[easy]
     for k in np.unique(bsent[easy]).tolist():
         chosen[k] = easy_best[bounds[k] : bounds[k + 1]]

@@ -147,24 +147,34 @@ def _prefix(rows: np.ndarray) -> np.ndarray:
 def _range_max_sums(index: PairIndex, w: np.ndarray, pe: np.ndarray, ps: np.ndarray, pn: np.ndarray) -> np.ndarray:
     """For each pair: sum over the entity's words of max ``w[word, start:end]`` (sparse table)."""
     length = pn - ps
-    table = [w]
-    span = 1
-    while 2 * span <= int(length.max()):
-        prev = table[-1]
-        nxt = prev.copy()
-        nxt[:, : prev.shape[1] - span] = np.maximum(prev[:, :-span], prev[:, span:])
-        table.append(nxt)
-        span *= 2
-    levels = np.stack(table).ravel()  # (level, word, position) flattened
-    log2 = np.zeros(int(length.max()) + 1, dtype=np.int64)
-    log2[2:] = np.floor(np.log2(np.arange(2, len(log2)))).astype(np.int64)
-    level = log2[length]
+    n_levels = int(length.max()).bit_length()
+    rows, width = w.shape
+    levels = np.empty((n_levels, rows, width))  # levels[k, i, a] = max w[i, a : a + 2**k] (clipped at the end)
+    levels[0] = w
+    for k in range(1, n_levels):
+        span = 1 << (k - 1)
+        levels[k] = levels[k - 1]
+        np.maximum(levels[k - 1, :, :-span], levels[k - 1, :, span:], out=levels[k, :, :-span])
+    flat = levels.ravel()
+    level = _floor_log2(length)
+    # per pair: flat position of (level, first entity word, start); entity words add ``width`` each
+    lo = (level * rows + index.ent_first[pe]) * width + ps
+    hi = lo + length - (1 << level)
     n_words = index.ent_len[pe]
-    qp = np.repeat(np.arange(len(pe)), n_words)
-    qv = np.repeat(index.ent_first[pe], n_words) + ramp(n_words)
-    base = (level[qp] * w.shape[0] + qv) * w.shape[1]
-    row_max = np.maximum(levels[base + ps[qp]], levels[base + pn[qp] - (1 << level[qp])])
-    return np.bincount(qp, weights=row_max, minlength=len(pe))
+    if (n_words == 1).all():
+        return np.maximum(flat[lo], flat[hi])
+    step = ramp(n_words) * width
+    lo_q = np.repeat(lo, n_words) + step
+    hi_q = np.repeat(hi, n_words) + step
+    row_max = np.maximum(flat[lo_q], flat[hi_q])
+    return np.bincount(np.repeat(np.arange(len(pe)), n_words), weights=row_max, minlength=len(pe))
+
+
+def _floor_log2(values: np.ndarray) -> np.ndarray:
+    """floor(log2(v)) of positive integers."""
+    table = np.zeros(int(values.max()) + 1, dtype=np.int64)
+    table[2:] = np.floor(np.log2(np.arange(2, len(table)))).astype(np.int64)
+    return table[values]
 
 
 def link_dice_flat(index: PairIndex, w: np.ndarray) -> np.ndarray:

@@ -21,9 +21,7 @@ lower bounds and reports ``status="relaxed"`` when one is not met.
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -191,22 +189,23 @@ _HIGHS = None
 
 
 def _highs():
-    """One reused HiGHS instance, silent; its one-time banner (printed from C) is sent to /dev/null."""
+    """One reused HiGHS instance, silent before anything is printed.
+
+    ``highspy.Highs()`` prints its banner while it registers its callbacks,
+    after the C++ object exists; the subclass turns ``output_flag`` off in
+    between, so nothing reaches the console.
+    """
     global _HIGHS
     if _HIGHS is None:
         import highspy
 
-        sys.stdout.flush()
-        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 1)
-            h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(devnull)
-        h.setOptionValue("output_flag", False)
-        _HIGHS = h
+        class SilentHighs(highspy.Highs):
+            def enableCallbacks(self) -> None:
+                self.setOptionValue("output_flag", False)
+                self.setOptionValue("log_to_console", False)
+                super().enableCallbacks()
+
+        _HIGHS = SilentHighs()
     return _HIGHS
 
 

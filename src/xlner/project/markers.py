@@ -1,0 +1,386 @@
+"""Marker-based projection (EasyProject, Chen et al. 2023) and the model-transfer baseline.
+
+Markers: every source entity is wrapped in an opening and a closing marker
+(``[`` and ``]`` by default, any pair of strings works), the marked sentence is
+translated by any :class:`~xlner.translate.base.Translator`, and the
+translation is parsed back: the text between markers is tokenized, and the
+k-th marked span gets the label of the k-th source entity when the counts
+agree. Otherwise spans and entities are paired by an order-preserving
+alignment that maximises the string similarity of their texts.
+
+Repairs: an opening marker left open is closed before the next marker (or
+the end of the sentence), a closing marker with no opening one is opened after
+the previous span (or at the start), each at the length (up to
+``2 * len(entity) + 1`` words) most similar to the expected entity's text; an
+empty pair counts as lost. An entity whose markers were lost
+is looked up in the translation by fuzzy string matching (the n-gram most
+similar to the entity's text, if at least ``fuzzy_threshold``); if that fails
+too it is reported lost (:class:`MarkerReport`).
+
+Model transfer: tag the target sentences directly with a (multilingual) NER
+tagger, no translation. Both are the ``markers`` and ``model-transfer``
+methods of :func:`xlner.pipeline.translate_test`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from xlner.errors import XlnerError
+from xlner.types import Sentence, Span
+
+DEFAULT_MARKERS = ("[", "]")
+
+
+@dataclass
+class MarkerReport:
+    """Counts over a batch: source entities, marked spans found, repaired, recovered by fuzzy match, lost."""
+
+    entities: int = 0
+    projected: int = 0
+    repaired: int = 0
+    recovered: int = 0
+    lost: int = 0
+
+    def __add__(self, other: MarkerReport) -> MarkerReport:
+        return MarkerReport(*(getattr(self, f) + getattr(other, f) for f in ("entities", "projected", "repaired", "recovered", "lost")))
+
+    def summary(self) -> str:
+        return (f"{self.projected} of {self.entities} entities projected by markers ({self.repaired} after repairing "
+                f"markers, {self.recovered} found by fuzzy match), {self.lost} lost")
+
+
+@dataclass
+class ParsedTranslation:
+    """A parsed marked translation: its tokens (markers removed), labelled spans and per-sentence report."""
+
+    tokens: list[str]
+    spans: list[Span]
+    sources: list[int]
+    report: MarkerReport = field(default_factory=MarkerReport)
+
+
+def _check_markers(markers: Sequence[str]) -> tuple[str, str]:
+    if len(markers) != 2 or not all(isinstance(m, str) and m.strip() for m in markers) or markers[0] == markers[1]:
+        raise XlnerError(f"markers must be two different non-blank strings (open, close), got {markers!r}")
+    return markers[0], markers[1]
+
+
+def insert_markers(
+    tokens: Sequence[str], spans: Sequence[Span], lang: str = "eng", markers: Sequence[str] = DEFAULT_MARKERS,
+    tokenizer: str = "moses",
+) -> tuple[str, list[int]]:
+    """Running text with markers around the entities; also the indices of the marked entities.
+
+    Overlapping entities cannot all be marked: only the first (by start) of
+    overlapping ones is.
+    """
+    from xlner.translate.detok import detokenize
+
+    open_, close = _check_markers(markers)
+    marked: list[int] = []
+    end = 0
+    for k in sorted(range(len(spans)), key=lambda k: (spans[k].start, spans[k].end)):
+        if spans[k].start >= end:
+            marked.append(k)
+            end = spans[k].end
+    words: list[str] = []
+    starts = {spans[k].start: k for k in marked}
+    for i, token in enumerate(tokens):
+        if i in starts:
+            words.append(open_)
+        words.append(str(token))
+        if any(spans[k].end == i + 1 for k in marked):
+            words.append(close)
+    text = detokenize(words, lang, tokenizer)
+    # Detokenizers may glue a marker to its neighbour ("[Obama]"); keep one space outside markers for the MT model.
+    return re.sub(r"\s+", " ", text).strip(), marked
+
+
+def _segments(text: str, open_: str, close: str, lang: str, tokenizer: str) -> tuple[list[str], list[tuple[int, str]]]:
+    """Tokens of the text without markers, and the markers as (token position, "open"/"close")."""
+    from xlner.translate.detok import tokenize
+
+    pattern = re.compile("|".join(re.escape(m) for m in sorted((open_, close), key=len, reverse=True)))
+    tokens: list[str] = []
+    events: list[tuple[int, str]] = []
+    cursor = 0
+    for hit in pattern.finditer(text):
+        tokens += tokenize(text[cursor : hit.start()], lang, tokenizer) if text[cursor : hit.start()].strip() else []
+        events.append((len(tokens), "open" if hit.group() == open_ else "close"))
+        cursor = hit.end()
+    tokens += tokenize(text[cursor:], lang, tokenizer) if text[cursor:].strip() else []
+    return tokens, events
+
+
+def _pair_markers(
+    events: list[tuple[int, str]], tokens: Sequence[str], entities: Sequence[Sequence[str]]
+) -> tuple[list[tuple[int, int]], int]:
+    """Marker events -> word ranges in order, repairing unbalanced markers; also how many were repaired.
+
+    A range with only one marker extends (at most ``2 * len(entity) + 1``
+    words) from that marker towards the neighbouring marker, with the length
+    whose words are most similar to the expected entity (its own length when
+    nothing is similar).
+    """
+    ranges: list[tuple[int, int]] = []
+    repaired = 0
+    open_at: int | None = None
+
+    def fit(a: int, b: int, keep_start: bool) -> tuple[int, int]:
+        k = len(ranges)
+        entity = entities[k] if k < len(entities) else []
+        longest = min(b - a, 2 * len(entity) + 1) if entity else b - a
+        if longest <= 0:
+            return a, a
+        def window(n: int) -> tuple[int, int]:
+            return (a, a + n) if keep_start else (b - n, b)
+        scores = [phrase_similarity([str(t) for t in tokens[slice(*window(n))]], entity) for n in range(1, longest + 1)]
+        best = int(np.argmax(scores)) + 1 if entity and max(scores) > 0 else min(max(len(entity), 1), longest)
+        return window(best)
+
+    def add(a: int, b: int) -> None:
+        if b > a:
+            ranges.append((a, b))
+
+    for position, kind in events:
+        last = ranges[-1][1] if ranges else 0
+        if kind == "open":
+            if open_at is not None:  # left open: ends before this marker
+                repaired += 1
+                add(*fit(open_at, position, True))
+            open_at = position
+        elif open_at is not None:
+            add(open_at, position)
+            open_at = None
+        else:  # a closing marker with no opening one: starts after the previous range
+            repaired += 1
+            add(*fit(last, position, False))
+    if open_at is not None:
+        repaired += 1
+        add(*fit(open_at, len(tokens), True))
+    return ranges, repaired
+
+
+def phrase_similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    """Soft Dice of character-trigram word similarities of two phrases, in [0, 1] (1 for equal phrases)."""
+    from xlner.project.scores import string_matrix
+
+    if not len(a) or not len(b):
+        return 0.0
+    m = string_matrix(list(a), list(b))
+    return float((m.max(axis=1).sum() + m.max(axis=0).sum()) / (len(a) + len(b)))
+
+
+def _monotone_pairs(sim: np.ndarray, bonus: float = 0.01) -> list[tuple[int, int]]:
+    """Order-preserving pairs (row, column) maximising the summed similarity (+ ``bonus`` per pair)."""
+    n, m = sim.shape
+    best = np.zeros((n + 1, m + 1))
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            best[i, j] = max(best[i - 1, j], best[i, j - 1], best[i - 1, j - 1] + sim[i - 1, j - 1] + bonus)
+    pairs, i, j = [], n, m
+    while i and j:
+        if best[i, j] == best[i - 1, j]:
+            i -= 1
+        elif best[i, j] == best[i, j - 1]:
+            j -= 1
+        else:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+    return pairs[::-1]
+
+
+def locate_phrase(
+    tokens: Sequence[str], phrase: Sequence[str], threshold: float = 0.8, taken: Sequence[tuple[int, int]] = (),
+    max_extra: int = 2,
+) -> tuple[int, int] | None:
+    """The word range of ``tokens`` most similar to ``phrase`` (exact match first), not overlapping ``taken``."""
+    n, k = len(tokens), len(phrase)
+    if not n or not k:
+        return None
+    free = np.ones(n, dtype=bool)
+    for a, b in taken:
+        free[a:b] = False
+    target = [t.casefold() for t in phrase]
+    for a in range(n - k + 1):
+        if free[a : a + k].all() and [t.casefold() for t in tokens[a : a + k]] == target:
+            return a, a + k
+    best, where = threshold, None
+    for length in range(max(1, k - max_extra), k + max_extra + 1):
+        for a in range(n - length + 1):
+            if not free[a : a + length].all():
+                continue
+            score = phrase_similarity(phrase, tokens[a : a + length])
+            if score > best + 1e-12:
+                best, where = score, (a, a + length)
+    return where
+
+
+def parse_markers(
+    text: str, entities: Sequence[Sequence[str]], labels: Sequence[str], lang: str = "eng",
+    markers: Sequence[str] = DEFAULT_MARKERS, tokenizer: str = "moses", fuzzy_threshold: float = 0.8,
+) -> ParsedTranslation:
+    """Parse a marked translation; ``entities``/``labels``: the marked source entities' words and labels, in order."""
+    open_, close = _check_markers(markers)
+    if len(entities) != len(labels):
+        raise XlnerError(f"{len(entities)} entities but {len(labels)} labels")
+    tokens, events = _segments(text, open_, close, lang, tokenizer)
+    ranges, repaired = _pair_markers(events, tokens, entities)
+    if len(ranges) == len(entities):
+        assigned = list(enumerate(range(len(entities))))
+    else:
+        sim = np.array([[phrase_similarity(tokens[a:b], e) for e in entities] for a, b in ranges]).reshape(len(ranges), len(entities))
+        assigned = _monotone_pairs(sim)
+    spans: dict[int, tuple[int, int]] = {e: ranges[r] for r, e in assigned}
+    report = MarkerReport(entities=len(entities), projected=len(spans), repaired=min(repaired, len(spans)))
+    for e in range(len(entities)):
+        if e in spans:
+            continue
+        found = locate_phrase(tokens, entities[e], fuzzy_threshold, taken=list(spans.values()))
+        if found is None:
+            report.lost += 1
+        else:
+            spans[e] = found
+            report.recovered += 1
+            report.projected += 1
+    order = sorted(spans, key=lambda e: spans[e])
+    kept: list[tuple[int, int, int]] = []
+    for e in order:  # markers may overlap after repairs: keep the earlier span
+        a, b = spans[e]
+        if kept and a < kept[-1][1]:
+            report.projected -= 1
+            report.lost += 1
+            continue
+        kept.append((a, b, e))
+    return ParsedTranslation(tokens, [Span(a, b, labels[e]) for a, b, e in kept], [e for *_, e in kept], report)
+
+
+def project_with_markers(
+    sentences: Sequence[Sentence], translator: Any, src_lang: str, tgt_lang: str, *,
+    markers: Sequence[str] = DEFAULT_MARKERS, tokenizer: str = "moses", fuzzy_threshold: float = 0.8,
+    translate: Any = None,
+) -> tuple[list[Sentence], MarkerReport]:
+    """Translate labelled ``sentences`` with markers and parse the labels back (translate-train direction).
+
+    ``translate(texts) -> list[str]`` replaces ``translator.translate(texts, src_lang, tgt_lang)``
+    when given (e.g. a cached pipeline step).
+    """
+    marked = [insert_markers(s.tokens, s.spans, src_lang, markers, tokenizer) for s in sentences]
+    texts = [text for text, _ in marked]
+    translations = translate(texts) if translate is not None else translator.translate(texts, src_lang, tgt_lang)
+    if len(translations) != len(texts):
+        raise XlnerError(f"the translator returned {len(translations)} translations for {len(texts)} sentences")
+    out, report = [], MarkerReport()
+    for sentence, (_, indices), translation in zip(sentences, marked, translations):
+        ents = [sentence.tokens[sentence.spans[k].start : sentence.spans[k].end] for k in indices]
+        parsed = parse_markers(translation, ents, [sentence.spans[k].label for k in indices], tgt_lang, markers, tokenizer, fuzzy_threshold)
+        parsed.report.entities += len(sentence.spans) - len(indices)  # overlapping entities that could not be marked
+        parsed.report.lost += len(sentence.spans) - len(indices)
+        report = report + parsed.report
+        out.append(Sentence(parsed.tokens, parsed.spans, sentence.id))
+    return out, report
+
+
+def spans_onto(tokens: Sequence[str], parsed: ParsedTranslation, threshold: float = 0.8) -> list[Span]:
+    """Map the spans of a parsed translation onto other ``tokens`` of the same text (exact, then fuzzy match)."""
+    out: list[Span] = []
+    for span in parsed.spans:
+        found = locate_phrase(tokens, parsed.tokens[span.start : span.end], threshold, taken=[(s.start, s.end) for s in out])
+        if found is not None:
+            out.append(Span(found[0], found[1], span.label))
+    return sorted(out)
+
+
+def translate_test_markers(
+    sentences: Sequence[Sentence], *, lang: str, pivot: str, translator: Any, tagger: Any, ctx: Any,
+    tokenizer: str = "moses", options: dict[str, Any] | None = None,
+) -> tuple[list[Sentence], list[Any], list[float], MarkerReport]:
+    """translate-test with markers: translate to ``pivot``, tag, translate back with markers, match onto the input.
+
+    ``translator``/``tagger`` are :class:`xlner.pipeline.Component` objects and
+    ``ctx`` the pipeline's cache context. Returns the labelled input
+    sentences, their pairs (English side = the tagged translation), per-sentence
+    confidence (share of English entities found again) and the report.
+    ``options``: ``markers`` (two strings), ``fuzzy_threshold``.
+    """
+    from xlner.pipeline import step_tag, step_translate
+    from xlner.translate.detok import detokenize, tokenize
+    from xlner.types import SentencePair
+
+    style, threshold = _marker_options(options)
+    ids = [s.id for s in sentences]
+    texts = [detokenize(s.tokens, lang) for s in sentences]
+    english = [tokenize(t, pivot, tokenizer) for t in step_translate(texts, ids, translator, lang, pivot, ctx)]
+    spans = step_tag(english, tagger, ctx)
+    labelled = [Sentence(e, sp, i) for e, sp, i in zip(english, spans, ids)]
+    back, report = project_with_markers(
+        labelled, None, pivot, lang, markers=style, tokenizer=tokenizer, fuzzy_threshold=threshold,
+        translate=lambda marked: step_translate(marked, [None] * len(marked), translator, pivot, lang, ctx),
+    )
+    out, pairs, confidences = [], [], []
+    for sentence, english_sentence, translated in zip(sentences, labelled, back):
+        parsed = ParsedTranslation(translated.tokens, translated.spans, [])
+        target_spans = spans_onto(sentence.tokens, parsed, threshold)
+        out.append(Sentence(list(sentence.tokens), target_spans, sentence.id))
+        pairs.append(SentencePair(english_sentence.tokens, list(sentence.tokens), list(english_sentence.spans), None, target_spans, id=sentence.id))
+        confidences.append(min(1.0, len(target_spans) / len(english_sentence.spans)) if english_sentence.spans else 1.0)
+    return out, pairs, confidences, report
+
+
+def model_transfer(sentences: Sequence[Sentence], *, tagger: Any, ctx: Any) -> tuple[list[Sentence], list[Any], list[float]]:
+    """The model-transfer baseline: tag the target sentences directly (``tagger``: a pipeline Component)."""
+    from xlner.pipeline import step_tag
+    from xlner.types import SentencePair
+
+    spans = step_tag([list(s.tokens) for s in sentences], tagger, ctx)
+    out = [Sentence(list(s.tokens), list(sp), s.id) for s, sp in zip(sentences, spans)]
+    pairs = [SentencePair([], list(s.tokens), [], None, list(sp), id=s.id) for s, sp in zip(sentences, spans)]
+    return out, pairs, [1.0] * len(out)
+
+
+def translate_train_markers(
+    sentences: Sequence[Sentence], *, lang: str, pivot: str, translator: Any, ctx: Any, tokenizer: str = "moses",
+    options: dict[str, Any] | None = None,
+) -> tuple[list[Any], list[float], MarkerReport]:
+    """translate-train with markers: translate labelled ``pivot`` sentences with markers into ``lang`` and parse them.
+
+    Returns the sentence pairs (target side = the parsed translation), per-pair
+    confidence (share of source entities projected) and the report.
+    """
+    from xlner.pipeline import step_translate
+    from xlner.types import SentencePair
+
+    style, threshold = _marker_options(options)
+    ids = [s.id for s in sentences]
+    target, report = project_with_markers(
+        sentences, None, pivot, lang, markers=style, tokenizer=tokenizer, fuzzy_threshold=threshold,
+        translate=lambda marked: step_translate(marked, ids, translator, pivot, lang, ctx),
+    )
+    pairs = [SentencePair(list(s.tokens), t.tokens, list(s.spans), None, t.spans, id=s.id) for s, t in zip(sentences, target)]
+    confidences = [min(1.0, len(t.spans) / len(s.spans)) if s.spans else 1.0 for s, t in zip(sentences, target)]
+    return pairs, confidences, report
+
+
+def _marker_options(options: dict[str, Any] | None) -> tuple[tuple[str, str], float]:
+    """``markers`` and ``fuzzy_threshold`` from the method options (other names are an error)."""
+    options = dict(options or {})
+    unknown = sorted(set(options) - {"markers", "fuzzy_threshold"})
+    if unknown:
+        raise XlnerError(f"unknown option(s) {', '.join(unknown)} for method 'markers'; valid: markers, fuzzy_threshold")
+    markers = options.get("markers", DEFAULT_MARKERS)
+    if isinstance(markers, str):
+        markers = markers.split()
+    return _check_markers(tuple(markers)), float(options.get("fuzzy_threshold", 0.8))
+
+
+def log_report(report: MarkerReport) -> None:
+    """Log the marker report (a warning when entities were lost)."""
+    import logging
+
+    logger = logging.getLogger("xlner.markers")
+    (logger.warning if report.lost else logger.info)("markers: %s", report.summary())
