@@ -46,11 +46,7 @@ class NerModel:
 
         self.tagger = HFTagger(model, device=device, batch_size=batch_size, max_length=max_length)
         self.model_name = model
-        config = self.tagger.model.config
-        positions = getattr(config, "max_position_embeddings", max_length)
-        if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl"):
-            positions -= 2  # positions offset by padding_idx + 1
-        self.max_length = min(max_length, positions)  # words past it are read as O
+        self.max_length = self.tagger.max_length  # capped at the model's positions; words past it are read as O
         labels = [self.tagger.id2label[i] for i in range(len(self.tagger.id2label))]
         self.labels = labels
         self.types = sorted({label[2:] for label in labels if label != "O"})

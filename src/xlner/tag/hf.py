@@ -72,7 +72,7 @@ class HFTagger:
         self.scheme = detect_scheme([list(self.id2label.values())])
         self.aggregation = aggregation
         self.batch_size = batch_size
-        self.max_length = max_length
+        self.max_length = min(max_length, model_positions(self.model.config, max_length))
         self.label_map = as_label_map(label_map)
 
     def word_labels(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -128,3 +128,11 @@ def make_hf_tagger(**options: Any) -> HFTagger:
     if "model" not in options:
         raise XlnerError("the hf tagger needs model=<hub name or folder>, e.g. a CoNLL-2003 fine-tuned XLM-R")
     return HFTagger(**options)
+
+
+def model_positions(config, default: int) -> int:
+    """How many sub-tokens the model can read (RoBERTa-style models lose 2 positions to their padding offset)."""
+    positions = getattr(config, "max_position_embeddings", None) or default
+    if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl"):
+        positions -= 2
+    return positions
