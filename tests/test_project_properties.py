@@ -202,3 +202,28 @@ def test_a_plain_scorer_plugs_in_with_its_options():
     assert project([pair], "ilp", **opts) == [[]]  # bonus 0: every pair scores 0
     with pytest.raises(XlnerError, match="unknown scorer"):
         project([pair], "ilp", weights={"nope": 1.0})
+
+
+def test_lowercase_word_label_marks_derived_adjectives():
+    # "Belgium" (LOC) aligned to the adjective "belgischen": MISC under the offline preset
+    pair = SentencePair(
+        ["Belgium", "and", "the", "Netherlands"], ["die", "belgischen", "und", "Niederlande"],
+        [Span(0, 1, "LOC"), Span(3, 4, "LOC")], frozenset({(0, 1), (1, 2), (3, 3)}),
+    )
+    assert project([pair], "ilp", preset="offline") == [[Span(1, 2, "MISC"), Span(3, 4, "LOC")]]
+    assert project([pair], "ilp", preset="offline", lowercase_word_label=None) == [[Span(1, 2, "LOC"), Span(3, 4, "LOC")]]
+    assert project([pair], "heuristic", lowercase_word_label="MISC") == [[Span(1, 2, "MISC"), Span(3, 4, "LOC")]]
+    assert project([pair], "heuristic") == [[Span(1, 2, "LOC"), Span(3, 4, "LOC")]]
+
+
+def test_derived_word_label_only_for_one_lowercase_word_of_a_name():
+    from xlner.project.matching import derived_word_label
+
+    tokens = ["el", "gobierno", "alemán", "-Parlamento", "europea", "«", "Ötzi"]
+    assert derived_word_label(Span(4, 5, "LOC"), tokens, "MISC") == Span(4, 5, "MISC")
+    assert derived_word_label(Span(4, 6, "ORG"), tokens, "MISC") == Span(4, 6, "MISC")  # punctuation is no word
+    assert derived_word_label(Span(1, 3, "ORG"), tokens, "MISC") == Span(1, 3, "ORG")  # several words: a noun phrase
+    assert derived_word_label(Span(3, 4, "ORG"), tokens, "MISC") == Span(3, 4, "ORG")  # first letter is uppercase
+    assert derived_word_label(Span(6, 7, "PER"), tokens, "MISC") == Span(6, 7, "PER")
+    assert derived_word_label(Span(4, 5, "MISC"), tokens, "X") == Span(4, 5, "MISC")  # MISC stays MISC
+    assert derived_word_label(Span(4, 5, "LOC"), tokens, None) == Span(4, 5, "LOC")

@@ -109,7 +109,7 @@ class HFEncoder:
         self._load()
         if not words:
             return []
-        counts = self._tokenizer(list(words), is_split_into_words=True, add_special_tokens=False).word_ids()
+        counts = self._tokenizer(list(words), is_split_into_words=True, add_special_tokens=False, verbose=False).word_ids()
         pieces = [0] * len(words)
         for w in counts:
             if w is not None:

@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "alignment": "xlner.bench.alignment",
     "bam": "xlner.bench.bam",
     "conll-reproduction": "xlner.bench.conll_reproduction",
+    "solvers": "xlner.bench.solvers",
     "translate-train": "xlner.bench.translate_train",
     "scale": "xlner.bench.scale",
     "scoring": "xlner.bench.scoring",

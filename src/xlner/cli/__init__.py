@@ -18,6 +18,7 @@ from xlner.cli import align as _align  # noqa: E402,F401
 from xlner.cli import project as _project  # noqa: E402,F401
 from xlner.cli import pipelines as _pipelines  # noqa: E402,F401
 from xlner.cli import bench as _bench  # noqa: E402,F401
+from xlner.cli import experiment as _experiment  # noqa: E402,F401
 
 
 def main() -> None:
