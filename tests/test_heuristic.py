@@ -56,7 +56,7 @@ def test_keep_longest_or_shortest():
 def test_drop_punctuation_runs():
     tokens = ["Berlin", "ist", ",", "schön"]
     links = {(0, 0), (0, 2)}
-    opts = dict(merge_distance=0, top_k=None, tgt_tokens=tokens, ignore_punctuation_links=False)
+    opts = {"merge_distance": 0, "top_k": None, "tgt_tokens": tokens, "ignore_punctuation_links": False}
     kept = run([Span(0, 1, "LOC")], 4, links, drop_punctuation_runs=False, **opts)
     assert kept == [Span(0, 1, "LOC"), Span(2, 3, "LOC")]
     dropped = run([Span(0, 1, "LOC")], 4, links, drop_punctuation_runs=True, **opts)
