@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from xlner.bench import PROJECTION_METHODS
 from xlner.bench.report import command_line, markdown_table, write_section
 from xlner.data import shared_data_dir
 from xlner.io import read_conll, read_pharaoh_with_ids
@@ -43,15 +44,7 @@ REFERENCES = [
     ("thesis: heuristic", 0.492),
     ("thesis: model transfer", 0.295),
 ]
-#: (row name, method, options); "offline" is xlner's pre-declared default (tuned on Europarl en->de only).
-METHODS = [
-    ("heuristic, preset garcia2022", "heuristic", {"preset": "garcia2022"}),
-    ("heuristic, preset politov2025", "heuristic", {"preset": "politov2025"}),
-    ("ILP, alignment (links, published)", "ilp", {"preset": "politov2025-ilp"}),
-    ("ILP, alignment (distinct words)", "ilp", {"weights": {"alignment": 1.0}}),
-    ("ILP, alignment + string (offline default)", "ilp", {"preset": "offline"}),
-    ("greedy, alignment + string", "greedy", {"preset": "offline"}),
-]
+METHODS = PROJECTION_METHODS
 DEFAULT_METHOD = "ILP, alignment + string (offline default)"
 STRING_WEIGHTS = [0.0, 0.25, 0.5, 1.0, 2.0]
 LENGTH_RATIOS = [0.0, 0.5, 0.8]

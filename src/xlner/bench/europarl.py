@@ -19,6 +19,7 @@ from pathlib import Path
 
 from xlner.align.eflomal import EflomalAligner
 from xlner.align.symmetrize import METHODS as SYMMETRIZATIONS
+from xlner.bench import PROJECTION_METHODS
 from xlner.bench.report import command_line, markdown_table, write_section
 from xlner.data import shared_data_dir
 from xlner.io import read_conll
@@ -27,15 +28,7 @@ from xlner.project import project
 from xlner.tags import LabelMap
 from xlner.types import SentencePair
 
-#: (row name, method, options) compared in table 1.
-METHODS = [
-    ("heuristic, preset garcia2022", "heuristic", {"preset": "garcia2022"}),
-    ("heuristic, preset politov2025", "heuristic", {"preset": "politov2025"}),
-    ("ILP, alignment (links, published)", "ilp", {"preset": "politov2025-ilp"}),
-    ("ILP, alignment (distinct words)", "ilp", {"weights": {"alignment": 1.0}}),
-    ("ILP, alignment + string (offline default)", "ilp", {"preset": "offline"}),
-    ("greedy, alignment + string", "greedy", {"preset": "offline"}),
-]
+METHODS = PROJECTION_METHODS
 DEFAULT_SYMMETRIZATION = "intersection"
 NO_MISC = LabelMap.from_options(ignore=["MISC"])
 
