@@ -92,7 +92,9 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
 
     started = time.perf_counter()
     token_pairs = [(s.tokens, t.tokens) for s, t in zip(sources, targets)]
-    alignments = make_aligner(opts, aligner_options).align(token_pairs)
+    aligner = make_aligner(opts, aligner_options)
+    with console.status(f"aligning {len(token_pairs)} sentence pairs ({opts.get('alignment') or opts['aligner']})"):
+        alignments = aligner.align(token_pairs)
     timings["align"] = time.perf_counter() - started
 
     started = time.perf_counter()
