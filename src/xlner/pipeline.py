@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from xlner.cache import StepCache, cached_map, fingerprint
 from xlner.errors import InputError, XlnerError
+from xlner.project.fusion import with_languages
 from xlner.registry import registry
 from xlner.translate.detok import detokenize, tokenize
 from xlner.types import Alignment, Sentence, SentencePair, Span
@@ -64,7 +65,8 @@ class Component:
         return bool(getattr(self.registry.get(self.name), "precomputed", False))
 
 
-def _component(kind: str, value: "Component | str", options: Mapping[str, Any] | None) -> Component:
+def as_component(kind: str, value: "Component | str", options: Mapping[str, Any] | None) -> Component:
+    """``value`` itself if it is a :class:`Component`, else the registry entry ``value`` of ``kind`` with ``options``."""
     if isinstance(value, Component):
         return value
     return Component(kind, value, dict(options or {}))
@@ -173,7 +175,7 @@ def step_project(pairs: Sequence[SentencePair], method: str, options: Mapping[st
 # ---------------------------------------------------------------- pipelines
 
 
-def _align_pairs(
+def align_pairs(
     pairs: list[SentencePair], aligner: Component, backtranslation: bool, back_texts: Callable[[], list[str]],
     back_lang: str, back_of: str, tokenizer: str, ctx: Context,
 ) -> None:
@@ -251,9 +253,9 @@ def translate_test(
     ``cache_dir``/``use_cache``/``batch_size``: see :mod:`xlner.cache`.
     """
     ctx = Context(cache_dir, use_cache, batch_size)
-    mt = _component("translators", translator, translator_options)
-    ner = _component("taggers", tagger, tagger_options)
-    al = _component("aligners", aligner, _aligner_options(aligner_options, pivot, lang))
+    mt = as_component("translators", translator, translator_options)
+    ner = as_component("taggers", tagger, tagger_options)
+    al = as_component("aligners", aligner, with_parallel_languages(aligner_options, pivot, lang))
     sentences = list(sentences)
     ids = [s.id for s in sentences]
     if method in ("markers", "model-transfer"):  # no alignment: xlner.project.markers
@@ -267,13 +269,13 @@ def translate_test(
         else:
             out, pairs, confidences = model_transfer(sentences, tagger=ner, ctx=ctx)
         return PipelineResult(out, pairs, confidences, list(range(len(out))), evaluate(out, gold, label_map) if gold is not None else None)
-    method_options = _with_languages(method, method_options, pivot, lang)
+    method_options = with_languages(method, method_options, pivot, lang)
     texts = [detokenize(s.tokens, lang) for s in sentences]
     english = [tokenize(t, pivot, tokenizer) for t in step_translate(texts, ids, mt, lang, pivot, ctx)]
     spans = step_tag(english, ner, ctx)
     pairs = [SentencePair(e, list(s.tokens), sp, id=s.id) for e, s, sp in zip(english, sentences, spans)]
     back = _back_texts(back_translations, mt, lambda: [detokenize(e, pivot) for e in english], ids, pivot, lang, ctx)
-    _align_pairs(pairs, al, backtranslation, back, lang, "src", tokenizer, ctx)
+    align_pairs(pairs, al, backtranslation, back, lang, "src", tokenizer, ctx)
     confidences = _project_into(pairs, method, method_options, ctx)
     out = [Sentence(list(s.tokens), list(p.tgt_spans or []), s.id) for s, p in zip(sentences, pairs)]
     report = None
@@ -310,8 +312,8 @@ def translate_train(
     if not 0.0 <= min_confidence <= 1.0:
         raise XlnerError(f"min_confidence must be in [0, 1], got {min_confidence}")
     ctx = Context(cache_dir, use_cache, batch_size)
-    mt = _component("translators", translator, translator_options)
-    al = _component("aligners", aligner, _aligner_options(aligner_options, pivot, lang))
+    mt = as_component("translators", translator, translator_options)
+    al = as_component("aligners", aligner, with_parallel_languages(aligner_options, pivot, lang))
     sentences = list(sentences)
     ids = [s.id for s in sentences]
     if method == "markers":  # translate with markers, no alignment: xlner.project.markers
@@ -324,26 +326,19 @@ def translate_train(
         kept = [k for k, c in enumerate(confidences) if c >= min_confidence and pairs[k].tgt_tokens]
         out = [Sentence(pairs[k].tgt_tokens, list(pairs[k].tgt_spans or []), pairs[k].id) for k in kept]
         return PipelineResult(out, pairs, confidences, kept)
-    method_options = _with_languages(method, method_options, pivot, lang)
+    method_options = with_languages(method, method_options, pivot, lang)
     texts = [detokenize(s.tokens, pivot) for s in sentences]
     target = [tokenize(t, lang, tokenizer) for t in step_translate(texts, ids, mt, pivot, lang, ctx)]
     pairs = [SentencePair(list(s.tokens), t, list(s.spans), id=s.id) for s, t in zip(sentences, target)]
     back = _back_texts(back_translations, mt, lambda: [detokenize(t, lang) for t in target], ids, lang, pivot, ctx)
-    _align_pairs(pairs, al, backtranslation, back, pivot, "tgt", tokenizer, ctx)
+    align_pairs(pairs, al, backtranslation, back, pivot, "tgt", tokenizer, ctx)
     confidences = _project_into(pairs, method, method_options, ctx)
     kept = [k for k, c in enumerate(confidences) if c >= min_confidence and pairs[k].tgt_tokens]
     out = [Sentence(pairs[k].tgt_tokens, list(pairs[k].tgt_spans or []), pairs[k].id) for k in kept]
     return PipelineResult(out, pairs, confidences, kept)
 
 
-def _with_languages(method: str, options: Mapping[str, Any] | None, src_lang: str, tgt_lang: str) -> dict[str, Any]:
-    """Projection options plus the languages the translation ("nmt") score needs, when it is used."""
-    from xlner.project.fusion import with_languages
-
-    return with_languages(method, dict(options or {}), src_lang, tgt_lang)
-
-
-def _aligner_options(options: Mapping[str, Any] | None, src_lang: str, tgt_lang: str) -> dict[str, Any]:
+def with_parallel_languages(options: Mapping[str, Any] | None, src_lang: str, tgt_lang: str) -> dict[str, Any]:
     """Extra parallel text is found by language suffix: pass the pipeline's languages unless given."""
     options = dict(options or {})
     if options.get("extra_parallel"):

@@ -384,10 +384,15 @@ def render(results: Sequence[LanguageResult], command: str, plot: str | None = N
         f"Each silver set trains the same CRF (xlner.downstream.train_crf, {crf}); strict span micro F1 on "
         f"MasakhaNER 2.0 test ({', '.join(f'{r.lang} {r.test_sentences:,}' for r in results)} sentences), DATE->O. "
         "Marks: paired bootstrap (1,000 resamples of test sentences, seed 0) against T-Projection's row, "
-        "one-sided p < 0.05 `*`, < 0.01 `**`; for the average, every language's test set is resampled and the "
-        "average F1 difference is tested.",
+        "one-sided p < 0.05 `*`, < 0.01 `**` in the observed direction (better or worse: the sign is in the "
+        "bootstrap table below); for the average, every language's test set is resampled and the average F1 "
+        "difference is tested.",
         "",
         markdown_table(["silver data", *langs, "average"], f1_rows),
+        "",
+        "Average over languages, xlner minus T-Projection: "
+        + "; ".join(f"{SYSTEMS[key]} {delta:+.3f} (p {p:.3f})" for key, (delta, _, _, p) in averaged.items())
+        + ".",
         "",
     ]
     if plot:
@@ -431,7 +436,7 @@ def plot_f1(results: Sequence[LanguageResult], path: Path) -> None:
 
     groups = [r.lang for r in results] + ["average"]
     width = 0.8 / len(SYSTEMS)
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(8, 4.8))
     for k, (key, name) in enumerate(SYSTEMS.items()):
         values = [r.f1[key] for r in results]
         values.append(sum(values) / len(values))
@@ -439,7 +444,7 @@ def plot_f1(results: Sequence[LanguageResult], path: Path) -> None:
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylabel("span F1, MasakhaNER 2.0 test (DATE->O)")
     ax.set_title("Translate-train: CRF trained on each silver set")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

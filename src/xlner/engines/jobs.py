@@ -30,8 +30,10 @@ from xlner.engines import ENGINES, JobFailed, RayOptions, Record, Stage, failure
 from xlner.engines.shards import plan_shards, read_shard
 from xlner.errors import XlnerError
 from xlner.pipeline import (
-    DEFAULT_BATCH_SIZE, Component, Context, _aligner_options, _align_pairs, _component, _with_languages, step_project, step_tag, step_translate,
+    DEFAULT_BATCH_SIZE, Component, Context, align_pairs, as_component, step_project, step_tag, step_translate,
+    with_parallel_languages,
 )
+from xlner.project.fusion import with_languages
 from xlner.translate.detok import detokenize, tokenize
 from xlner.types import Sentence, SentencePair, Span
 
@@ -150,7 +152,7 @@ class AlignStage:
         pairs = [SentencePair(s, t, []) for s, t in zip(record["src_tokens"], record["tgt_tokens"])]
         back_texts = record.get("back_texts") or []
         back_lang, back_of = (self.pivot, "tgt") if self.kind == "train" else (self.lang, "src")
-        _align_pairs(pairs, self.aligner, self.backtranslation, lambda: list(back_texts), back_lang, back_of, self.tokenizer, self.ctx)
+        align_pairs(pairs, self.aligner, self.backtranslation, lambda: list(back_texts), back_lang, back_of, self.tokenizer, self.ctx)
         out = {k: v for k, v in record.items() if k != "back_texts"}
         out["alignments"] = [sorted([i, j] for i, j in p.alignment or ()) for p in pairs]
         return out
@@ -368,9 +370,9 @@ def run_job(
         raise XlnerError("give an output file or a shards folder")
     started = time.perf_counter()
     ctx = Context(cache_dir, use_cache, batch_size)
-    mt = _component("translators", translator, translator_options)
-    al = _component("aligners", aligner, _aligner_options(aligner_options, pivot, lang))
-    ner = _component("taggers", tagger, tagger_options) if kind == "test" else None
+    mt = as_component("translators", translator, translator_options)
+    al = as_component("aligners", aligner, with_parallel_languages(aligner_options, pivot, lang))
+    ner = as_component("taggers", tagger, tagger_options) if kind == "test" else None
     side = {}
     if _side_translations(mt):
         side["translations"] = _side_translations(mt)
@@ -404,7 +406,7 @@ def run_job(
             stages.append(Stage("tag", TagStage(ner, ctx), model=True, gpu=True))
         neural = al.name not in STATISTICAL_ALIGNERS
         stages.append(Stage("align", AlignStage(kind, al, lang, pivot, tokenizer, backtranslation, ctx), model=neural, gpu=neural))
-        project_options = _with_languages(method, method_options, pivot, lang)  # as xlner.pipeline does
+        project_options = with_languages(method, method_options, pivot, lang)  # as xlner.pipeline does
         scored = any(project_options.get(k) for k in MODEL_SCORE_OPTIONS)
         stages.append(Stage("project", ProjectStage(method, project_options, ctx), model=scored, gpu=scored))
     stages.append(Stage("write", WriteStage(paths, shard_format, min_confidence if kind == "train" else 0.0)))

@@ -204,14 +204,14 @@ def _parse_conll(shard: Shard, lines: list[str]):
 
 
 def _parse_jsonl(shard: Shard, lines: list[str]):
-    from xlner.io.jsonl import _parse
+    from xlner.io.jsonl import parse_record
 
     tokens, spans, ids = [], [], []
     for number, line in enumerate(lines, shard["line"]):
         if not line.strip():
             continue
         try:
-            sentence = _parse(json.loads(line), shard["first"] + len(tokens))
+            sentence = parse_record(json.loads(line), shard["first"] + len(tokens))
         except json.JSONDecodeError as error:
             raise InputError(f"invalid JSON: {error.msg} (column {error.colno})", shard["path"], number) from None
         except InputError as error:

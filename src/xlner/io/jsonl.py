@@ -17,7 +17,7 @@ from xlner.io.text import check_token, read_lines
 from xlner.types import Sentence, Span
 
 
-def _parse(record: Any, index: int) -> Sentence:
+def parse_record(record: Any, index: int) -> Sentence:
     """One decoded JSON value -> Sentence; raises InputError (no location) when malformed."""
     if not isinstance(record, dict):
         raise InputError(f"expected a JSON object, found {type(record).__name__}")
@@ -62,7 +62,7 @@ def read_jsonl(path: str | Path) -> list[Sentence]:
         except json.JSONDecodeError as error:
             raise InputError(f"invalid JSON: {error.msg} (column {error.colno})", path, number) from None
         try:
-            sentences.append(_parse(record, len(sentences)))
+            sentences.append(parse_record(record, len(sentences)))
         except InputError as error:
             raise InputError(error.reason, path, number) from None
     return sentences

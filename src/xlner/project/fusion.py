@@ -121,9 +121,9 @@ def uses_scorer(method: str, options: Mapping[str, Any], scorer: str) -> bool:
     return scorer in (resolved.get("weights") or {})
 
 
-def with_languages(method: str, options: Mapping[str, Any], src_lang: str, tgt_lang: str) -> dict[str, Any]:
+def with_languages(method: str, options: Mapping[str, Any] | None, src_lang: str, tgt_lang: str) -> dict[str, Any]:
     """``options`` plus ``src_lang``/``tgt_lang`` (unless given) when the translation score is used."""
-    options = dict(options)
+    options = dict(options or {})
     if uses_scorer(method, options, "nmt"):
         options.setdefault("src_lang", src_lang)
         options.setdefault("tgt_lang", tgt_lang)
