@@ -13,7 +13,8 @@ entities projected onto adjectives such as "belgischen" are MISC in the gold;
 restricted to one-word spans after checking en->es, whose lowercase
 multi-word ORG spans such as "gobierno alemán" are right; +0.012 F1 de,
 +0.007 es; see docs/benchmarks.md). The heuristic defaults are the
-"garcia2022" preset, the best heuristic setting on en->de.
+"garcia2022" preset, the best heuristic setting on en->de. A method called
+without ``preset=`` uses :data:`DEFAULT_PRESETS` ("offline" for ilp/greedy).
 """
 
 from __future__ import annotations
@@ -126,6 +127,11 @@ from xlner.project.fusion import FUSION_PRESETS  # noqa: E402
 PRESETS.update(FUSION_PRESETS)
 
 
+#: The preset a method uses when none is named: the offline defaults, everywhere
+#: (API, CLI, pipelines, config files).
+DEFAULT_PRESETS: dict[str, str] = {"heuristic": "garcia2022", "ilp": "offline", "greedy": "offline"}
+
+
 def method_options(method: str) -> dict[str, tuple[Any, str]]:
     """The options (default, description) that ``method`` accepts."""
     if method not in METHODS:
@@ -141,7 +147,7 @@ def resolve_options(method: str, options: Mapping[str, Any]) -> dict[str, Any]:
     known = method_options(method)
     options = dict(options)
     resolved = {name: default for name, (default, _) in known.items()}
-    preset = options.pop("preset", None)
+    preset = options.pop("preset", None) or DEFAULT_PRESETS.get(method)
     layers = []
     if preset is not None:
         if preset not in PRESETS:
@@ -167,4 +173,5 @@ def describe_methods() -> str:
         lines.append(f"Options of {title}:")
         lines += [f"  {name} (default {default!r}): {text}" for name, (default, text) in table.items()]
     lines.append("Presets: " + ", ".join(PRESETS))
+    lines.append("Without preset=: " + ", ".join(f"{m} uses {p!r}" for m, p in DEFAULT_PRESETS.items()))
     return "\n".join(lines)
