@@ -46,3 +46,14 @@ def test_batch_and_from_ranges():
     assert out[0].spans() == [(0, 1), (0, 2), (1, 2)]
     assert len(out[1]) == 0
     assert Candidates.from_ranges([(1, 2), (0, 1), (1, 2)]).spans() == [(0, 1), (1, 2)]
+
+
+def test_extra_ranges_are_added_deduplicated_and_sorted():
+    pairs = [SentencePair([], ["a", "b", "c"], [], frozenset()), SentencePair([], ["d", "e"], [], frozenset())]
+    base = generate_candidates(pairs, max_words=1, aligned_subranges=False, runs=False)
+    more = generate_candidates(pairs, max_words=1, aligned_subranges=False, runs=False, extra=[[(0, 3), (0, 1)], [(0, 2)]])
+    assert base[0].spans() == [(0, 1), (1, 2), (2, 3)]
+    assert more[0].spans() == [(0, 1), (0, 3), (1, 2), (2, 3)]
+    assert more[1].spans() == [(0, 1), (0, 2), (1, 2)]
+    only = generate_candidates(pairs, ngrams=False, aligned_subranges=False, runs=False, extra=[[], [(1, 2)]])
+    assert only[0].spans() == [] and only[1].spans() == [(1, 2)]

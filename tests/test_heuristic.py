@@ -139,3 +139,42 @@ def test_alignment_dice_matches_the_scorer_reference():
             for b in range(a + 1, 6):
                 expected = soft_dice(w, [entity], Candidates(np.array([a]), np.array([b])))[0, 0]
                 assert alignment_dice(entity, Span(a, b, "X"), by_src) == pytest.approx(expected)
+
+
+# Yoruba-like machine translation: diacritics split off as mark-only tokens ("LỌ́DÍNÌ" -> "LÓ ̣ DÍNÌ").
+GRAVE, DOT = "\u0300", "\u0323"
+
+
+def test_is_mark_and_mark_glue_round_trip():
+    from xlner.project.heuristic import MarkGlue, is_mark
+
+    assert is_mark(GRAVE) and is_mark(DOT + GRAVE) and not is_mark("ẹ") and not is_mark("") and not is_mark(".")
+    tokens = [GRAVE, "ní", "ilẹ", GRAVE, "Gẹ", GRAVE, "ẹ", "sì", "."]
+    glue = MarkGlue.of(tokens)
+    assert glue.changed and not MarkGlue.of(["a", "b"]).changed
+    assert glue.words == (GRAVE, "ní", "ilẹ" + GRAVE, "Gẹ" + GRAVE, "ẹ", "sì", ".")  # a leading mark stays alone
+    assert glue.starts == (0, 1, 2, 4, 6, 7, 8)
+    assert glue.alignment({(0, 3), (1, 2), (2, 5), (3, 9)}) == {(0, 2), (1, 2), (2, 3)}  # out of range dropped
+    assert glue.span(Span(2, 4, "LOC")) == Span(2, 6, "LOC")
+    assert glue.span(Span(6, 7, "LOC")) == Span(8, 9, "LOC")
+
+
+def test_heuristic_never_projects_onto_a_mark_alone_nor_cuts_before_one():
+    tokens = ["ní", "LÓ", DOT, "DÍNÌ", "àti", "ilẹ", GRAVE, "Gẹ"]
+    # "London" aligned to "LÓ" only; "England" aligned to the mark after "ilẹ" only
+    links = {(0, 1), (2, 6)}
+    spans = [Span(0, 1, "LOC"), Span(2, 3, "LOC")]
+    glued = run(spans, len(tokens), links, tgt_tokens=tokens)
+    assert glued == [Span(1, 3, "LOC"), Span(5, 7, "LOC")]
+    plain = run(spans, len(tokens), links, tgt_tokens=tokens, glue_marks=False)
+    assert plain == [Span(1, 2, "LOC"), Span(6, 7, "LOC")]  # the old behaviour: cut word, mark-only span
+    assert run(spans, len(tokens), links) == plain  # no tokens, nothing to glue
+
+
+def test_heuristic_glued_marks_join_runs_of_one_word():
+    tokens = ["Gẹ", GRAVE, "ẹ", "sì"]
+    links = {(0, 0), (0, 1), (0, 3)}  # both parts of the glued word and a word after a gap
+    assert run([Span(0, 1, "LOC")], 4, links, tgt_tokens=tokens, merge_distance=0, top_k=None) == [
+        Span(0, 2, "LOC"),
+        Span(3, 4, "LOC"),
+    ]

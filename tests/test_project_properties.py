@@ -229,3 +229,37 @@ def test_derived_word_label_only_for_one_lowercase_word_of_a_name():
     assert derived_word_label(Span(6, 7, "PER"), tokens, "MISC") == Span(6, 7, "PER")
     assert derived_word_label(Span(4, 5, "MISC"), tokens, "X") == Span(4, 5, "MISC")  # MISC stays MISC
     assert derived_word_label(Span(4, 5, "LOC"), tokens, None) == Span(4, 5, "LOC")
+
+
+def test_exact_match_score_lets_a_unique_copy_beat_a_misaligned_range():
+    # "Pieter" is misaligned to "ya": alignment + string alone prefer "Pieter Hendriks ya"
+    pair = SentencePair(
+        ["Pieter", "Hendriks", "said"], ["Pieter", "Hendriks", "ya", "ce"], [Span(0, 2, "PER")],
+        frozenset({(0, 2), (1, 1), (2, 3)}),
+    )
+    assert PRESETS["offline"]["exact_match_score"] == 1.0
+    assert project([pair], "ilp", exact_match_score=None) == [[Span(0, 3, "PER")]]
+    assert project([pair], "ilp") == [[Span(0, 2, "PER")]]
+    detailed = project_detailed([pair], "greedy")[0]
+    assert detailed.spans == [Span(0, 2, "PER")] and detailed.scores == [1.0]
+    twice = SentencePair(pair.src_tokens, pair.tgt_tokens + ["pieter", "hendriks"], pair.src_spans, pair.alignment)
+    assert project([twice], "ilp") == [[Span(0, 3, "PER")]]  # two copies: no evidence which one
+
+
+def test_exact_copy_outside_the_ngram_candidates_is_added():
+    pair = SentencePair(["in", "Oslo"], ["Oslo", "Da"], [Span(1, 2, "LOC")], frozenset({(1, 1)}))
+    opts = {"weights": {"alignment": 1.0, "string": 0.25}, "ngrams": False}
+    assert project([pair], "ilp", exact_match_score=None, **opts) == [[Span(1, 2, "LOC")]]
+    assert project([pair], "ilp", **opts) == [[Span(0, 1, "LOC")]]
+    # a copy is string evidence: without the string score the option does nothing
+    assert project([pair], "ilp", **{**opts, "weights": {"alignment": 1.0}}) == [[Span(1, 2, "LOC")]]
+
+
+@pytest.mark.parametrize("method", ["ilp", "greedy", "heuristic"])
+def test_mark_only_tokens_stay_with_their_word(method):
+    dot = "\u0323"
+    tokens = ["ní", "LÓ", dot, "DÍNÌ", "."]
+    for link, plain in (((1, 1), Span(1, 2, "LOC")), ((1, 2), Span(2, 3, "LOC"))):
+        pair = SentencePair(["in", "London", "."], tokens, [Span(1, 2, "LOC")], frozenset({(0, 0), link, (2, 4)}))
+        assert project([pair], method) == [[Span(1, 3, "LOC")]]
+        assert project([pair], method, glue_marks=False) == [[plain]]

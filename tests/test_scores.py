@@ -134,3 +134,40 @@ def test_aligned_mode_ignores_words_without_links():
     assert aligned.tolist() == pytest.approx([2 / 3, 1.0, 1.0, 1.0])
     empty = SentencePair(["a"], ["b"], [Span(0, 1, "PER")], frozenset())
     assert AlignmentScorer("aligned").score([empty], [cands((0, 1))])[0].tolist() == [[0.0]]
+
+
+
+def test_unique_copies_word_for_word_case_and_diacritic_insensitive():
+    from xlner.project.scores import unique_copies
+
+    src = ["Pieter", "Hendriks", "met", "Grozny", "and", "EU", "in", "Zürich"]
+    ents = [Span(0, 2, "PER"), Span(3, 4, "LOC"), Span(5, 6, "ORG"), Span(7, 8, "LOC")]
+    tgt = ["PIETER", "hendriks", "ya", "ga", "Chechnya", "EU", "da", "EU", "a", "Zurich", "\u0301", "."]
+    # Pieter Hendriks: once; Grozny: absent; EU: twice (ambiguous); Zurich: once, the trailing mark token included
+    assert unique_copies([SentencePair(src, tgt, ents, frozenset())]) == [[(0, 2), None, None, (9, 11)]]
+
+
+def test_unique_copies_skip_mark_tokens_inside():
+    from xlner.project.scores import unique_copies
+
+    src = ["Jimi", "Hendrix", "Jimi"]
+    ents = [Span(0, 2, "PER"), Span(2, 3, "PER"), Span(1, 3, "PER")]
+    tgt = ["jimi", "\u0300", "HENDRIX", "jimi", "x"]
+    assert unique_copies([SentencePair(src, tgt, ents, frozenset())]) == [[(0, 3), None, (2, 4)]]
+    assert unique_copies([SentencePair(src, [], ents, frozenset())]) == [[None, None, None]]
+
+
+def test_copy_pairs_finds_the_flat_pair_of_each_copy():
+    from xlner.project.scores import PairIndex, copy_pairs
+
+    pairs = [
+        SentencePair(["a"], ["x", "y"], [Span(0, 1, "PER")], frozenset()),
+        SentencePair(["a", "b"], ["x", "y", "z"], [Span(0, 1, "PER"), Span(1, 2, "LOC")], frozenset()),
+    ]
+    candidates = [cands((0, 1), (1, 2)), cands((0, 1), (0, 2), (2, 3))]
+    index = PairIndex(pairs, candidates)
+    at = copy_pairs(index, [[(1, 2)], [None, (2, 3)]])
+    # sentence 0: 1 entity x 2 candidates (flat 0..1); sentence 1: 2 x 3 from flat 2, entity 1 row from 5
+    assert at.tolist() == [1, 7]
+    assert (index.pair_start[at].tolist(), index.pair_end[at].tolist()) == ([1, 2], [2, 3])
+    assert copy_pairs(index, [[(0, 2)], [None, None]]).tolist() == []  # not a candidate

@@ -74,9 +74,11 @@ def generate_candidates(
     aligned_subranges: bool = True,
     runs: bool = True,
     merge_distance: int = 1,
+    extra: Sequence[Iterable[tuple[int, int]]] | None = None,
 ) -> list[Candidates]:
     """Candidates of each :class:`~xlner.types.SentencePair` of a batch (see the module docstring).
 
+    ``extra``, when given, holds more ``(start, end)`` ranges per pair to include.
     Works on the whole batch at once: target words of all sentences are laid
     end to end and every range is expanded with numpy.
     """
@@ -126,6 +128,10 @@ def generate_candidates(
             w = np.array(whole, dtype=np.int64)
             parts_s.append(w[:, 0])
             parts_e.append(w[:, 1])
+    if extra is not None:
+        more = np.array([(offsets[k] + a, offsets[k] + b) for k, ranges in enumerate(extra) for a, b in ranges], dtype=np.int64)
+        parts_s.append(more.reshape(-1, 2)[:, 0])
+        parts_e.append(more.reshape(-1, 2)[:, 1])
     if not parts_s:
         empty = np.zeros(0, np.int64)
         return [Candidates(empty, empty) for _ in pairs]

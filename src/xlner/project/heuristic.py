@@ -13,6 +13,7 @@ code does: same label -> the covering range, else the longer span stays.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
 
@@ -24,6 +25,55 @@ from xlner.types import Link, Span
 def is_punctuation(token: str) -> bool:
     """True for a non-empty token made only of Unicode punctuation characters."""
     return bool(token) and all(unicodedata.category(ch).startswith("P") for ch in token)
+
+
+@lru_cache(maxsize=65536)
+def is_mark(token: str) -> bool:
+    """True for a non-empty token made only of Unicode combining marks (category M*), e.g. a split-off diacritic."""
+    return bool(token) and all(unicodedata.category(ch).startswith("M") for ch in token)
+
+
+@dataclass(frozen=True)
+class MarkGlue:
+    """Target tokens with each mark-only token glued to the token before it, and the way back.
+
+    Machine translation into Yoruba or Igbo may split diacritics off as tokens
+    (``"Wọ ́ n"``, ``"LÓ ̣ DÍNÌ"``). Projection then runs on the glued words
+    (``"Wọ́ n"``, ``"LỌ́ DÍNÌ"``), links to a mark count as links to its word,
+    and spans map back to token ranges, so no span starts at a mark-only
+    token or ends just before one. ``starts[w]`` is the first token of word ``w``.
+    """
+
+    words: tuple[str, ...]
+    starts: tuple[int, ...]
+    n_tokens: int
+
+    @classmethod
+    def of(cls, tokens: Sequence[str]) -> "MarkGlue":
+        words: list[str] = []
+        starts: list[int] = []
+        for j, token in enumerate(tokens):
+            if words and is_mark(token):
+                words[-1] += token
+            else:
+                words.append(token)
+                starts.append(j)
+        return cls(tuple(words), tuple(starts), len(tokens))
+
+    @property
+    def changed(self) -> bool:
+        """Whether any token was glued."""
+        return len(self.words) < self.n_tokens
+
+    def alignment(self, alignment: Iterable[Link]) -> frozenset[Link]:
+        """Links onto tokens as links onto glued words (links outside the target are dropped)."""
+        word_of = [w for w, (a, b) in enumerate(zip(self.starts, self.starts[1:] + (self.n_tokens,))) for _ in range(a, b)]
+        return frozenset((i, word_of[j]) for i, j in alignment if 0 <= j < self.n_tokens)
+
+    def span(self, span: Span) -> Span:
+        """A span over glued words as a span over the tokens."""
+        end = self.starts[span.end] if span.end < len(self.starts) else self.n_tokens
+        return Span(self.starts[span.start], end, span.label)
 
 
 def target_links(alignment: Iterable[Link], tgt_len: int) -> dict[int, list[int]]:
@@ -120,18 +170,20 @@ def heuristic_sources(
     keep: str = "longest",
     drop_punctuation_runs: bool = True,
     ignore_punctuation_links: bool = True,
+    glue_marks: bool = True,
     collisions: str = "skip",
 ) -> list[tuple[Span, int]]:
     """Projected spans sorted by start, each with the index of its source span.
 
     ``keep`` chooses which ``top_k`` runs survive per entity ("longest" as the
     paper says, "shortest" as the published code does); ``top_k=None`` keeps
-    all. ``drop_punctuation_runs`` and ``ignore_punctuation_links`` need
-    ``tgt_tokens``. ``collisions``: "skip" (shortest entity first, a run that
-    overlaps a projected span is dropped) or "published" (source order; on a
-    real overlap, same label -> covering range, which keeps the earlier
-    entity's index, else the longer span, the later one on ties). Links
-    pointing outside the target sentence are ignored.
+    all. ``drop_punctuation_runs``, ``ignore_punctuation_links`` and
+    ``glue_marks`` (project onto words with split-off diacritic tokens glued
+    back, see :class:`MarkGlue`) need ``tgt_tokens``. ``collisions``: "skip"
+    (shortest entity first, a run that overlaps a projected span is dropped)
+    or "published" (source order; on a real overlap, same label -> covering
+    range, which keeps the earlier entity's index, else the longer span, the
+    later one on ties). Links pointing outside the target sentence are ignored.
     """
     if keep not in ("longest", "shortest"):
         raise XlnerError(f"keep must be 'longest' or 'shortest', got {keep!r}")
@@ -139,6 +191,9 @@ def heuristic_sources(
         raise XlnerError(f"collisions must be 'skip' or 'published', got {collisions!r}")
     if not src_spans:
         return []
+    glue = MarkGlue.of(tgt_tokens) if glue_marks and tgt_tokens is not None else None
+    if glue is not None and glue.changed:
+        tgt_len, alignment, tgt_tokens = len(glue.words), glue.alignment(alignment), glue.words
     links = target_links(alignment, tgt_len)
     sign = -1 if keep == "longest" else 1
     if collisions == "skip":
@@ -171,6 +226,8 @@ def heuristic_sources(
                 taken[a:b] = [True] * (b - a)
                 projected.append((Span(a, b, span.label), index))
     projected.sort()
+    if glue is not None and glue.changed:
+        projected = [(glue.span(span), index) for span, index in projected]
     return projected
 
 

@@ -15,10 +15,11 @@ import numpy as np
 
 from xlner.project.candidates import Candidates, generate_candidates
 from xlner.project.config import MATCHING_OPTIONS
-from xlner.project.scores import PairIndex, fuse, ramp
+from xlner.project.heuristic import MarkGlue
+from xlner.project.scores import PairIndex, copy_pairs, fuse, ramp, unique_copies
 from xlner.project.solve import Constraint, MatchingProblem
 from xlner.registry import registry
-from xlner.types import Span
+from xlner.types import SentencePair, Span
 
 
 @dataclass
@@ -72,6 +73,11 @@ def derived_word_label(span: Span, tgt_tokens: Sequence[str], label: str | None)
 def _first_letter(token: str) -> str:
     """The first alphabetic character of ``token`` ('' if none)."""
     return next((ch for ch in token if ch.isalpha()), "")
+
+
+def glued_pair(pair: SentencePair, glue: MarkGlue) -> SentencePair:
+    """``pair`` with its target tokens glued as ``glue`` says (see :class:`~xlner.project.heuristic.MarkGlue`)."""
+    return SentencePair(pair.src_tokens, list(glue.words), pair.src_spans, glue.alignment(pair.alignment or ()))
 
 
 def prune(problem: MatchingProblem, constraint: Constraint) -> tuple[MatchingProblem, np.ndarray, np.ndarray]:
@@ -177,6 +183,8 @@ def match(
     aligned_subranges: bool = True,
     runs: bool = True,
     merge_distance: int = 1,
+    glue_marks: bool = True,
+    exact_match_score: float | None = None,
     weights: dict[str, float] | None = None,
     scorer_options: dict[str, dict[str, Any]] | None = None,
     alignment_mode: str = "aligned",
@@ -203,7 +211,13 @@ def match(
     pair (ties: shorter, then leftmost candidate) is disjoint from the other
     entities' best pairs is solved directly (that choice is optimal, and it is
     what greedy picks); the others are pruned (:func:`prune`) and go to
-    ``solver``. ``timings``, when given, receives seconds per stage.
+    ``solver``. With ``glue_marks``, targets with mark-only tokens are
+    projected onto their glued words and the spans mapped back
+    (:class:`~xlner.project.heuristic.MarkGlue`). With ``exact_match_score``,
+    an entity's unique word-for-word copy in the target
+    (:func:`xlner.project.scores.unique_copies`) is a candidate whose fused
+    score is at least that value, when the string score is fused (a copy is
+    string evidence: with other weights the option does nothing). ``timings``, when given, receives seconds per stage.
     """
     from tqdm.auto import tqdm
 
@@ -221,6 +235,10 @@ def match(
     engine = registry.solvers.create(solver)
     active = [k for k, p in enumerate(pairs) if p.src_spans]
     batch = [pairs[k] for k in active]
+    glues = [MarkGlue.of(p.tgt_tokens) if glue_marks else None for p in batch]
+    batch = [glued_pair(p, g) if g is not None and g.changed else p for p, g in zip(batch, glues)]
+    use_copies = exact_match_score is not None and weights.get("string", 0) > 0  # the limit case of string similarity
+    copies = unique_copies(batch) if use_copies else None
     candidates = generate_candidates(
         batch,
         max_words=max_words,
@@ -229,6 +247,7 @@ def match(
         aligned_subranges=aligned_subranges,
         runs=runs,
         merge_distance=merge_distance,
+        extra=None if copies is None else [[r for r in row if r] for row in copies],
     )
     if ner_candidates:  # spans predicted by the target NER model (xlner.project.ner_scores)
         from xlner.project.ner_scores import add_ner_candidates
@@ -244,6 +263,9 @@ def match(
             src_lang=src_lang, tgt_lang=tgt_lang,
         )
     fused = fused_scores(index, weights, alignment_mode, threshold, scorer_options, normalize)
+    if copies is not None:  # a unique word-for-word copy of an entity scores at least exact_match_score
+        at = copy_pairs(index, copies)
+        fused[at] = np.maximum(fused[at], exact_match_score)
     lap("scores")
     kept = np.flatnonzero(fused > 0)
     sent = index.ent_sent[index.pair_ent[kept]]
@@ -278,6 +300,8 @@ def match(
                 status[k] = "relaxed"  # entities without a positive candidate were skipped
         items = sorted(next(picked_items) for _ in range(len(flat_pairs)))
         spans = [derived_word_label(Span(a, b, pair.src_spans[e].label), pair.tgt_tokens, lowercase_word_label) for a, b, e, _ in items]
+        if glues[k] is not None and glues[k].changed:
+            spans = [glues[k].span(span) for span in spans]
         sources = [e for _, _, e, _ in items]
         scores = [f for *_, f in items]
         results[active[k]] = ProjectionResult(

@@ -31,6 +31,16 @@ candidate ``c`` is the soft Dice
   trigrams of the two words, after lowercasing and removing diacritics (word
   pairs below ``min_word_similarity``, 0.3, count as 0), so copied or
   transliterated names score high with no model.
+
+Exact copies (the ``exact_match_score`` matching option): a target range that
+repeats an entity word for word (after :func:`normalise`; tokens that
+normalise to nothing, such as split-off diacritics, are skipped) and is the
+only such range in the sentence is found by :func:`unique_copies`; the
+pipeline adds it as a candidate and raises its fused score to at least the
+option's value, so a name copied verbatim wins over a misaligned part of it
+whatever the alignment says. The trigram score alone cannot do this: it
+enters the fusion with a small weight. A copy is the limit case of string
+similarity, so the option acts only when the ``string`` score is fused.
 """
 
 from __future__ import annotations
@@ -275,6 +285,47 @@ def normalise(text: str) -> str:
     """Lowercase and strip diacritics (NFKD, combining marks removed); ß -> ss."""
     text = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def unique_copies(pairs: Sequence) -> list[list[tuple[int, int] | None]]:
+    """Per pair, per source entity: the one target range ``(start, end)`` that copies it, or None.
+
+    A copy has the entity's words, normalised (:func:`normalise`), in order;
+    tokens that normalise to "" (mark-only tokens) are skipped inside it and
+    included when they trail it. None when there is no copy or more than one.
+    """
+    found: list[list[tuple[int, int] | None]] = []
+    for pair in pairs:
+        tgt = pair.tgt_tokens
+        kept = [j for j, t in enumerate(tgt) if normalise(t)]
+        words = [normalise(tgt[j]) for j in kept]
+        where: dict[str, list[int]] = {}
+        for k, word in enumerate(words):
+            where.setdefault(word, []).append(k)
+        row: list[tuple[int, int] | None] = []
+        for span in pair.src_spans:
+            key = [w for w in map(normalise, pair.src_tokens[span.start : span.end]) if w]
+            hits = [k for k in where.get(key[0], ()) if words[k : k + len(key)] == key] if key else []
+            if len(hits) != 1:
+                row.append(None)
+                continue
+            after = hits[0] + len(key)  # the next kept token, if any, ends the copy
+            row.append((kept[hits[0]], kept[after] if after < len(kept) else len(tgt)))
+        found.append(row)
+    return found
+
+
+def copy_pairs(index: PairIndex, copies: Sequence[Sequence[tuple[int, int] | None]]) -> np.ndarray:
+    """Flat indices (into ``index``'s pairs) of each entity's copy from :func:`unique_copies`, when a candidate."""
+    found = []
+    for k, row in enumerate(copies):
+        cands = index.candidates[k]
+        for e, copy in enumerate(row):
+            if copy is None:
+                continue
+            at = np.flatnonzero((cands.starts == copy[0]) & (cands.ends == copy[1]))
+            found += [index.block[k] + e * len(cands) + c for c in at.tolist()]
+    return np.array(found, dtype=np.int64)
 
 
 @lru_cache(maxsize=200_000)
