@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Sequence
 
 from xlner.bench import PROJECTION_METHODS
-from xlner.bench.report import command_line, markdown_table, write_section
+from xlner.bench.report import bar_plot, command_line, markdown_table, write_section
 from xlner.data import shared_data_dir
 from xlner.io import read_conll, read_pharaoh_with_ids
 from xlner.metrics import evaluate_spans, paired_bootstrap
@@ -154,31 +154,8 @@ def spacy_spans(english: Sequence[Sentence]) -> tuple[list[list[Span]], float]:
 
 def plot(path: Path, tables: dict[str, dict[str, dict[str, float]]]) -> None:
     """Grouped bars: F1 per method and alignment, one panel per English tagger, reference lines."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(tables), figsize=(7 * len(tables), 5.5), sharey=True, squeeze=False)
-    for ax, (title, table) in zip(axes[0], tables.items()):
-        aligners = list(next(iter(table.values())))
-        width = 0.8 / len(aligners)
-        for k, aligner in enumerate(aligners):
-            xs = [m + (k - (len(aligners) - 1) / 2) * width for m in range(len(table))]
-            ax.bar(xs, [row[aligner] for row in table.values()], width, label=aligner)
-        for (name, value), style in zip(REFERENCES, ["-", "--", ":", "-."]):
-            ax.axhline(value, color="black", linestyle=style, linewidth=1, label=f"{name} {value:.3f}")
-        ax.set_xticks(range(len(table)))
-        ax.set_xticklabels([name.replace(" (", "\n(") for name in table], rotation=30, ha="right", fontsize=7)
-        ax.set_title(title, fontsize=9)
-        ax.set_ylim(0.25, 0.70)
-    axes[0][0].set_ylabel("span F1 vs gold (DATE->O)")
-    axes[0][-1].legend(fontsize=7, loc="upper right", ncol=2)
-    fig.suptitle("MasakhaNER 2.0 bam test, translate-test (NLLB-200-3.3B English)", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    bar_plot(path, tables, {panel: REFERENCES for panel in tables}, ylabel="span F1 vs gold (DATE->O)",
+             title="MasakhaNER 2.0 bam test, translate-test (NLLB-200-3.3B English)", ylim=(0.25, 0.70))
 
 
 def versus_published(inputs: BamInputs, predicted: Sequence[Sequence[Span]]) -> tuple[float, float, float, float]:

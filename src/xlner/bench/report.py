@@ -37,3 +37,40 @@ def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def bar_plot(
+    path: Path,
+    tables: dict[str, dict[str, dict[str, float]]],
+    references: dict[str, list[tuple[str, float]]],
+    *,
+    ylabel: str,
+    title: str,
+    ylim: tuple[float, float],
+) -> None:
+    """Grouped bars, one panel per table (rows: x groups, columns: bars), with each panel's reference lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(tables), figsize=(7 * len(tables), 5.5), sharey=True, squeeze=False)
+    for ax, (panel, table) in zip(axes[0], tables.items()):
+        columns = list(next(iter(table.values())))
+        width = 0.8 / len(columns)
+        for k, column in enumerate(columns):
+            xs = [m + (k - (len(columns) - 1) / 2) * width for m in range(len(table))]
+            ax.bar(xs, [row[column] for row in table.values()], width, label=column)
+        for (name, value), style in zip(references.get(panel, []), ["-", "--", ":", "-."]):
+            ax.axhline(value, color="black", linestyle=style, linewidth=1, label=f"{name} {value:.3f}")
+        ax.set_xticks(range(len(table)))
+        ax.set_xticklabels([name.replace(" (", "\n(") for name in table], rotation=30, ha="right", fontsize=7)
+        ax.set_title(panel, fontsize=9)
+        ax.set_ylim(*ylim)
+        ax.legend(fontsize=7, loc="lower right", ncol=2)
+    axes[0][0].set_ylabel(ylabel)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
