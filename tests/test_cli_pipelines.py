@@ -151,16 +151,25 @@ def test_translate_train_with_confidence_filter(shared_data, tmp_path):
     hausa = read_conll(folder / "tgt.conll", policy="repair").sentences[:60]
     write_conll(tmp_path / "en.conll", english)
     (tmp_path / "hau.txt").write_text("".join(" ".join(s.tokens) + "\n" for s in hausa), encoding="utf-8")
-    args = [
-        "translate-train", str(tmp_path / "en.conll"), "--lang", "hau", "-o", str(tmp_path / "silver.conll"),
-        "--translator", "file", "--translations", str(tmp_path / "hau.txt"), "--tokenizer", "whitespace",
-        *EFLOMAL_FAST, "--min-confidence", "0.5", "--details", str(tmp_path / "details.jsonl"), "--cache-dir", str(tmp_path / "c"),
-    ]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    details = [json.loads(line) for line in (tmp_path / "details.jsonl").read_text(encoding="utf-8").splitlines()]
+    def run(threshold: float) -> list[dict]:
+        args = [
+            "translate-train", str(tmp_path / "en.conll"), "--lang", "hau", "-o", str(tmp_path / "silver.conll"),
+            "--translator", "file", "--translations", str(tmp_path / "hau.txt"), "--tokenizer", "whitespace",
+            *EFLOMAL_FAST, "--min-confidence", str(threshold), "--details", str(tmp_path / "details.jsonl"),
+            "--cache-dir", str(tmp_path / "c"),
+        ]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return [json.loads(line) for line in (tmp_path / "details.jsonl").read_text(encoding="utf-8").splitlines()]
+
+    # a threshold between the confidences this data really gets, so the filter must keep some and drop some
+    levels = sorted({d["confidence"] for d in run(0.0)})
+    assert len(levels) >= 2
+    middle = len(levels) // 2
+    threshold = (levels[middle - 1] + levels[middle]) / 2  # strictly between two levels: no rounding ties
+    details = run(threshold)
     assert len(details) == 60
-    assert all(d["kept"] == (d["confidence"] >= 0.5) for d in details)
+    assert all(d["kept"] == (d["confidence"] >= threshold) for d in details)
     silver = read_conll(tmp_path / "silver.conll").sentences
     kept = [d for d in details if d["kept"]]
     assert 0 < len(silver) == len(kept) < 60

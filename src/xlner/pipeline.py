@@ -20,7 +20,7 @@ translation back into the language it came from and aligns with the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -219,64 +219,123 @@ def _project_into(pairs: list[SentencePair], method: str, method_options: Mappin
     return [float(r.confidence) for r in results]
 
 
-def translate_test(
-    sentences: Sequence[Sentence],
-    *,
-    lang: str,
-    translator: Component | str = "hf",
-    translator_options: Mapping[str, Any] | None = None,
-    tagger: Component | str = "spacy",
-    tagger_options: Mapping[str, Any] | None = None,
-    aligner: Component | str = "eflomal",
-    aligner_options: Mapping[str, Any] | None = None,
-    method: str = "ilp",
-    method_options: Mapping[str, Any] | None = None,
-    pivot: str = "en",
-    backtranslation: bool = False,
-    back_translations: str | Path | None = None,
-    tokenizer: str = "moses",
-    gold: Sequence[Sentence] | None = None,
-    label_map: Mapping[str, str] | None = None,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-) -> PipelineResult:
-    """Label ``sentences`` (language ``lang``) by translating them into ``pivot``, tagging and projecting back.
+@dataclass
+class PipelineSpec:
+    """The choices of a pipeline run, shared by :func:`translate_test`, :func:`translate_train` and
+    :func:`xlner.engines.jobs.run_job`.
 
     Components are registry names with their options (or :class:`Component`
     objects). MT input is always Moses-detokenized; ``tokenizer`` (``moses``,
     ``regex`` or ``whitespace`` for already tokenized translations) splits
-    the translations into words. ``gold``: the same sentences with gold
-    spans, to score the output (``label_map`` applies to both sides, e.g.
-    ``{"DATE": "O"}``). ``back_translations``: a file of back-translations
-    (one per line) for ``backtranslation`` instead of running the translator.
+    the translations into words. ``back_translations``: a file of
+    back-translations (one per line) for ``backtranslation`` instead of
+    running the translator. ``tagger`` is used by translate-test only,
+    ``min_confidence`` by translate-train only.
     ``cache_dir``/``use_cache``/``batch_size``: see :mod:`xlner.cache`.
     """
-    ctx = Context(cache_dir, use_cache, batch_size)
-    mt = as_component("translators", translator, translator_options)
-    ner = as_component("taggers", tagger, tagger_options)
-    al = as_component("aligners", aligner, with_parallel_languages(aligner_options, pivot, lang))
+
+    lang: str
+    translator: Component | str = "hf"
+    translator_options: Mapping[str, Any] | None = None
+    tagger: Component | str = "spacy"
+    tagger_options: Mapping[str, Any] | None = None
+    aligner: Component | str = "eflomal"
+    aligner_options: Mapping[str, Any] | None = None
+    method: str = "ilp"
+    method_options: Mapping[str, Any] | None = None
+    pivot: str = "en"
+    backtranslation: bool = False
+    back_translations: str | Path | None = None
+    tokenizer: str = "moses"
+    min_confidence: float = 0.0
+    cache_dir: str | Path | None = None
+    use_cache: bool = True
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    @classmethod
+    def of(cls, spec: PipelineSpec | None, options: Mapping[str, Any], caller: str, exclude: Sequence[str] = ()) -> PipelineSpec:
+        """``spec`` with ``options`` replacing its fields, or a new spec of ``options``.
+
+        Raises TypeError, naming ``caller``, for a keyword that is no field (or is in ``exclude``).
+        """
+        unknown = sorted(set(options) - ({f.name for f in fields(cls)} - set(exclude)))
+        if unknown:
+            raise TypeError(f"{caller}() got unexpected keyword argument(s): {', '.join(map(repr, unknown))}")
+        if spec is not None:
+            return replace(spec, **options)
+        if "lang" not in options:
+            raise TypeError(f"{caller}() missing required keyword argument: 'lang'")
+        return cls(**options)
+
+    def setup(self) -> Setup:
+        """The run's cache context, components and projection options (nothing is loaded yet)."""
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise XlnerError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
+        return Setup(
+            spec=self,
+            ctx=Context(self.cache_dir, self.use_cache, self.batch_size),
+            translator=as_component("translators", self.translator, self.translator_options),
+            tagger=as_component("taggers", self.tagger, self.tagger_options),
+            aligner=as_component("aligners", self.aligner, with_parallel_languages(self.aligner_options, self.pivot, self.lang)),
+            method_options=dict(self.method_options or {}),
+        )
+
+
+@dataclass
+class Setup:
+    """What :meth:`PipelineSpec.setup` resolves; ``method_options`` as given (markers methods, cache keys)."""
+
+    spec: PipelineSpec
+    ctx: Context
+    translator: Component
+    tagger: Component
+    aligner: Component
+    method_options: dict[str, Any]
+
+    @property
+    def project_options(self) -> dict[str, Any]:
+        """Options for alignment-based projection: ``method_options`` plus the pipeline's languages where a scorer needs them."""
+        return with_languages(self.spec.method, self.method_options, self.spec.pivot, self.spec.lang)
+
+
+def translate_test(
+    sentences: Sequence[Sentence],
+    spec: PipelineSpec | None = None,
+    *,
+    gold: Sequence[Sentence] | None = None,
+    label_map: Mapping[str, str] | None = None,
+    **options: Any,
+) -> PipelineResult:
+    """Label ``sentences`` (language ``lang``) by translating them into ``pivot``, tagging and projecting back.
+
+    The run is ``spec`` with ``options`` (fields of :class:`PipelineSpec`,
+    e.g. ``lang="hau", translator="hf"``) replacing its fields. ``gold``: the
+    same sentences with gold spans, to score the output (``label_map``
+    applies to both sides, e.g. ``{"DATE": "O"}``).
+    """
+    spec = PipelineSpec.of(spec, options, "translate_test", exclude=("min_confidence",))
+    run = spec.setup()
+    lang, pivot, ctx, mt = spec.lang, spec.pivot, run.ctx, run.translator
     sentences = list(sentences)
     ids = [s.id for s in sentences]
-    if method in ("markers", "model-transfer"):  # no alignment: xlner.project.markers
+    if spec.method in ("markers", "model-transfer"):  # no alignment: xlner.project.markers
         from xlner.project.markers import log_report, model_transfer, translate_test_markers
 
-        if method == "markers":
+        if spec.method == "markers":
             out, pairs, confidences, marker_report = translate_test_markers(
-                sentences, lang=lang, pivot=pivot, translator=mt, tagger=ner, ctx=ctx, tokenizer=tokenizer, options=dict(method_options or {})
+                sentences, lang=lang, pivot=pivot, translator=mt, tagger=run.tagger, ctx=ctx, tokenizer=spec.tokenizer, options=run.method_options
             )
             log_report(marker_report)
         else:
-            out, pairs, confidences = model_transfer(sentences, tagger=ner, ctx=ctx)
+            out, pairs, confidences = model_transfer(sentences, tagger=run.tagger, ctx=ctx)
         return PipelineResult(out, pairs, confidences, list(range(len(out))), evaluate(out, gold, label_map) if gold is not None else None)
-    method_options = with_languages(method, method_options, pivot, lang)
     texts = [detokenize(s.tokens, lang) for s in sentences]
-    english = [tokenize(t, pivot, tokenizer) for t in step_translate(texts, ids, mt, lang, pivot, ctx)]
-    spans = step_tag(english, ner, ctx)
+    english = [tokenize(t, pivot, spec.tokenizer) for t in step_translate(texts, ids, mt, lang, pivot, ctx)]
+    spans = step_tag(english, run.tagger, ctx)
     pairs = [SentencePair(e, list(s.tokens), sp, id=s.id) for e, s, sp in zip(english, sentences, spans)]
-    back = _back_texts(back_translations, mt, lambda: [detokenize(e, pivot) for e in english], ids, pivot, lang, ctx)
-    align_pairs(pairs, al, backtranslation, back, lang, "src", tokenizer, ctx)
-    confidences = _project_into(pairs, method, method_options, ctx)
+    back = _back_texts(spec.back_translations, mt, lambda: [detokenize(e, pivot) for e in english], ids, pivot, lang, ctx)
+    align_pairs(pairs, run.aligner, spec.backtranslation, back, lang, "src", spec.tokenizer, ctx)
+    confidences = _project_into(pairs, spec.method, run.project_options, ctx)
     out = [Sentence(list(s.tokens), list(p.tgt_spans or []), s.id) for s, p in zip(sentences, pairs)]
     report = None
     if gold is not None:
@@ -284,56 +343,34 @@ def translate_test(
     return PipelineResult(out, pairs, confidences, list(range(len(out))), report)
 
 
-def translate_train(
-    sentences: Sequence[Sentence],
-    *,
-    lang: str,
-    translator: Component | str = "hf",
-    translator_options: Mapping[str, Any] | None = None,
-    aligner: Component | str = "eflomal",
-    aligner_options: Mapping[str, Any] | None = None,
-    method: str = "ilp",
-    method_options: Mapping[str, Any] | None = None,
-    pivot: str = "en",
-    backtranslation: bool = False,
-    back_translations: str | Path | None = None,
-    tokenizer: str = "moses",
-    min_confidence: float = 0.0,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-) -> PipelineResult:
+def translate_train(sentences: Sequence[Sentence], spec: PipelineSpec | None = None, **options: Any) -> PipelineResult:
     """Silver ``lang`` training data: translate labelled ``pivot`` sentences, align, project.
 
-    Pairs whose projection confidence is below ``min_confidence`` (and empty
-    translations) are left out of ``result.sentences``; ``result.kept`` lists
-    the kept indices. Other options as for :func:`translate_test`.
+    The run is ``spec`` with ``options`` replacing its fields, as for
+    :func:`translate_test`. Pairs whose projection confidence is below
+    ``min_confidence`` (and empty translations) are left out of
+    ``result.sentences``; ``result.kept`` lists the kept indices.
     """
-    if not 0.0 <= min_confidence <= 1.0:
-        raise XlnerError(f"min_confidence must be in [0, 1], got {min_confidence}")
-    ctx = Context(cache_dir, use_cache, batch_size)
-    mt = as_component("translators", translator, translator_options)
-    al = as_component("aligners", aligner, with_parallel_languages(aligner_options, pivot, lang))
+    spec = PipelineSpec.of(spec, options, "translate_train", exclude=("tagger", "tagger_options"))
+    run = spec.setup()
+    lang, pivot, ctx, mt = spec.lang, spec.pivot, run.ctx, run.translator
     sentences = list(sentences)
     ids = [s.id for s in sentences]
-    if method == "markers":  # translate with markers, no alignment: xlner.project.markers
+    if spec.method == "markers":  # translate with markers, no alignment: xlner.project.markers
         from xlner.project.markers import log_report, translate_train_markers
 
         pairs, confidences, marker_report = translate_train_markers(
-            sentences, lang=lang, pivot=pivot, translator=mt, ctx=ctx, tokenizer=tokenizer, options=dict(method_options or {})
+            sentences, lang=lang, pivot=pivot, translator=mt, ctx=ctx, tokenizer=spec.tokenizer, options=run.method_options
         )
         log_report(marker_report)
-        kept = [k for k, c in enumerate(confidences) if c >= min_confidence and pairs[k].tgt_tokens]
-        out = [Sentence(pairs[k].tgt_tokens, list(pairs[k].tgt_spans or []), pairs[k].id) for k in kept]
-        return PipelineResult(out, pairs, confidences, kept)
-    method_options = with_languages(method, method_options, pivot, lang)
-    texts = [detokenize(s.tokens, pivot) for s in sentences]
-    target = [tokenize(t, lang, tokenizer) for t in step_translate(texts, ids, mt, pivot, lang, ctx)]
-    pairs = [SentencePair(list(s.tokens), t, list(s.spans), id=s.id) for s, t in zip(sentences, target)]
-    back = _back_texts(back_translations, mt, lambda: [detokenize(t, lang) for t in target], ids, lang, pivot, ctx)
-    align_pairs(pairs, al, backtranslation, back, pivot, "tgt", tokenizer, ctx)
-    confidences = _project_into(pairs, method, method_options, ctx)
-    kept = [k for k, c in enumerate(confidences) if c >= min_confidence and pairs[k].tgt_tokens]
+    else:
+        texts = [detokenize(s.tokens, pivot) for s in sentences]
+        target = [tokenize(t, lang, spec.tokenizer) for t in step_translate(texts, ids, mt, pivot, lang, ctx)]
+        pairs = [SentencePair(list(s.tokens), t, list(s.spans), id=s.id) for s, t in zip(sentences, target)]
+        back = _back_texts(spec.back_translations, mt, lambda: [detokenize(t, lang) for t in target], ids, lang, pivot, ctx)
+        align_pairs(pairs, run.aligner, spec.backtranslation, back, pivot, "tgt", spec.tokenizer, ctx)
+        confidences = _project_into(pairs, spec.method, run.project_options, ctx)
+    kept = [k for k, c in enumerate(confidences) if c >= spec.min_confidence and pairs[k].tgt_tokens]
     out = [Sentence(pairs[k].tgt_tokens, list(pairs[k].tgt_spans or []), pairs[k].id) for k in kept]
     return PipelineResult(out, pairs, confidences, kept)
 

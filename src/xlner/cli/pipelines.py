@@ -93,16 +93,16 @@ def _shard_note(job) -> str:
     return f"{len(job.computed)} shards computed, {len(job.skipped)} reused, in {folder}"
 
 
-def _run_sharded(kind: str, input: Path, opts: dict[str, Any], kwargs: dict[str, Any], **extra: Any):
+def _run_sharded(kind: str, input: Path, opts: dict[str, Any], spec: Any):
     """A sharded translate-``kind`` job on ``--engine`` (see :func:`xlner.engines.jobs.run_job`)."""
     from xlner.engines import RayOptions
     from xlner.engines.jobs import DEFAULT_SHARD_SIZE, run_job
 
     ray_options = RayOptions(address=opts.get("ray_address"), num_cpus=opts.get("num_cpus"), workers=int(opts["workers"]))
     return run_job(
-        kind, input, opts["output"], input_format=opts["input_format"], shard_size=int(opts.get("shard_size") or DEFAULT_SHARD_SIZE),
+        kind, input, opts["output"], spec, input_format=opts["input_format"], shard_size=int(opts.get("shard_size") or DEFAULT_SHARD_SIZE),
         shards_dir=opts.get("shards_dir"), shard_format=opts["shard_format"], engine=opts["engine"], retries=int(opts["retries"]),
-        batch_tokens=opts.get("batch_tokens"), ray_options=ray_options, **kwargs, **extra,
+        batch_tokens=opts.get("batch_tokens"), details=opts.get("details") if kind == "train" else None, ray_options=ray_options,
     )
 
 
@@ -117,25 +117,26 @@ def _key_values(config_value: Any, flags: list[str] | None) -> dict[str, Any]:
     return {**base, **parse_key_values(flags)}
 
 
-def _common(opts: dict[str, Any], config: dict[str, Any], translator_option, aligner_option, method_option) -> dict[str, Any]:
-    """Pipeline keyword arguments shared by both commands."""
+def _spec(kind: str, opts: dict[str, Any], config: dict[str, Any], option_flags: dict[str, list[str] | None]):
+    """The :class:`xlner.pipeline.PipelineSpec` of a translate-``kind`` command."""
+    from xlner.pipeline import PipelineSpec
+
     for required in ("lang", "output"):
         if not opts.get(required):
             raise InputError(f"missing --{required} (or `{required}` in the config file)")
-    translator_options = _key_values(config.get("translator_option"), translator_option)
+    options = {name: _key_values(config.get(f"{name}_option"), flags) for name, flags in option_flags.items()}
+    translator_options, aligner_options, method_options = options["translator"], options["aligner"], options["method"]
     if opts.get("model"):
         translator_options["model"] = str(opts["model"])
     if opts.get("translations"):
         translator_options["path"] = str(opts["translations"])
     if opts.get("device") and opts["translator"] in ("hf", "ctranslate2"):
         translator_options.setdefault("device", opts["device"])
-    aligner_options = _key_values(config.get("aligner_option"), aligner_option)
     if opts.get("extra_parallel"):
         aligner_options.setdefault("extra_parallel", [str(p) for p in opts["extra_parallel"]])
-    method_options = _key_values(config.get("method_option"), method_option)
     if opts.get("device") and any(method_options.get(k) for k in ("ner_model", "nmt_model", "encoder")):
         method_options.setdefault("device", opts["device"])  # model-based projection scores
-    return dict(
+    spec = PipelineSpec(
         lang=opts["lang"],
         translator=opts["translator"],
         translator_options=translator_options,
@@ -150,6 +151,115 @@ def _common(opts: dict[str, Any], config: dict[str, Any], translator_option, ali
         cache_dir=opts.get("cache_dir"),
         use_cache=not opts.get("no_cache"),
         batch_size=int(opts["batch_size"]),
+    )
+    if kind == "train":
+        spec.min_confidence = float(opts["min_confidence"])
+        return spec
+    tagger_options = options["tagger"]
+    if opts.get("tagger_model"):
+        tagger_options["model"] = str(opts["tagger_model"])
+    if opts.get("tagger_labels"):
+        tagger_options["path"] = str(opts["tagger_labels"])
+        tagger_options.setdefault("format", "conll" if not str(opts["tagger_labels"]).endswith(".jsonl") else "jsonl")
+    if opts.get("device") and opts["tagger"] == "hf":
+        tagger_options.setdefault("device", opts["device"])
+    spec.tagger, spec.tagger_options = opts["tagger"], tagger_options
+    return spec
+
+
+def _run_command(
+    kind: str, input: Path, config: Path | None, translator_option: list[str] | None, aligner_option: list[str] | None,
+    method_option: list[str] | None, tagger_option: list[str] | None = None, **flags: Any,
+) -> None:
+    """The body of both commands: ``flags`` (the other parameters, named as the config keys) over ``--config``,
+    then the in-memory pipeline or a sharded job."""
+    if "map_" in flags:
+        flags["map"] = flags.pop("map_")
+    option_flags = {"translator": translator_option, "aligner": aligner_option, "method": method_option}
+    if kind == "test":
+        option_flags["tagger"] = tagger_option
+    with user_errors():
+        file_config = load_config(config)
+        opts = merge_options(file_config, flags, TEST_DEFAULTS if kind == "test" else TRAIN_DEFAULTS)
+        spec = _spec(kind, opts, file_config, option_flags)
+        if _sharded(opts):
+            job = _run_sharded(kind, Path(input), opts, spec)
+            (_test_job_done if kind == "test" else _train_job_done)(job, opts)
+            return
+        result = (_test_in_memory if kind == "test" else _train_in_memory)(Path(input), opts, spec)
+    (_test_done if kind == "test" else _train_done)(result, opts)
+
+
+def _label_map(opts: dict[str, Any]):
+    from xlner.tags import LabelMap
+
+    return LabelMap.from_options(opts.get("ignore") or [], opts.get("map") or [])
+
+
+def _test_in_memory(input: Path, opts: dict[str, Any], spec: Any):
+    from xlner.pipeline import translate_test
+
+    sentences = _read(input, opts["input_format"], labels=False)
+    gold_sentences = _read(Path(opts["gold"]), opts["input_format"], labels=True) if opts.get("gold") else None
+    result = translate_test(sentences, spec, gold=gold_sentences, label_map=_label_map(opts))
+    _write(Path(opts["output"]), result.sentences)
+    return result
+
+
+def _test_done(result, opts: dict[str, Any]) -> None:
+    from xlner.metrics import render_report
+
+    n_spans = sum(len(s.spans) for s in result.sentences)
+    console.print(f"labelled {len(result.sentences)} sentences with {n_spans} entities -> {opts['output']}", highlight=False)
+    if result.report is not None:
+        console.print(render_report(result.report, title=f"{opts['output']} vs {opts['gold']}"))
+
+
+def _test_job_done(job, opts: dict[str, Any]) -> None:
+    console.print(f"labelled {job.kept} sentences with {job.spans} entities -> {opts['output']} ({_shard_note(job)})", highlight=False)
+    if opts.get("gold"):
+        from xlner.metrics import render_report
+        from xlner.pipeline import evaluate
+
+        label_map = _label_map(opts)
+        gold_sentences = _read(Path(opts["gold"]), opts["input_format"], labels=True)
+        report = evaluate(_read(Path(opts["output"]), "auto", labels=True), gold_sentences, label_map)
+        console.print(render_report(report, title=f"{opts['output']} vs {opts['gold']}"))
+
+
+def _train_in_memory(input: Path, opts: dict[str, Any], spec: Any):
+    from xlner.io import atomic_write
+    from xlner.pipeline import translate_train
+
+    result = translate_train(_read(input, opts["input_format"], labels=True), spec)
+    _write(Path(opts["output"]), result.sentences)
+    if opts.get("details"):
+        kept = set(result.kept)
+        with atomic_write(Path(opts["details"])) as out:
+            for k, (pair, conf) in enumerate(zip(result.pairs, result.confidences)):
+                record = {"id": pair.id, "confidence": round(conf, 6), "kept": k in kept, "tokens": pair.tgt_tokens,
+                          "spans": [[s.start, s.end, s.label] for s in pair.tgt_spans or []],
+                          "alignment": sorted([i, j] for i, j in pair.alignment or ())}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return result
+
+
+def _train_done(result, opts: dict[str, Any]) -> None:
+    n_spans = sum(len(s.spans) for s in result.sentences)
+    console.print(
+        f"kept {len(result.sentences)} of {len(result.pairs)} sentences (min confidence {opts['min_confidence']}) "
+        f"with {n_spans} entities -> {opts['output']}",
+        highlight=False,
+    )
+    if len(result.sentences) < len(result.pairs):
+        err_console.print(f"note: {len(result.pairs) - len(result.sentences)} sentences below the confidence threshold were dropped", highlight=False)
+
+
+def _train_job_done(job, opts: dict[str, Any]) -> None:
+    console.print(
+        f"kept {job.kept} of {job.sentences} sentences (min confidence {opts['min_confidence']}) with {job.spans} entities "
+        f"-> {opts['output']} ({_shard_note(job)})",
+        highlight=False,
     )
 
 
@@ -209,51 +319,7 @@ def translate_test(
     batch_tokens: Optional[int] = BatchTokensOpt,
 ) -> None:
     """Label INPUT by translating it into English, tagging, aligning and projecting the entities back."""
-    from xlner.metrics import render_report
-    from xlner.pipeline import translate_test as run
-    from xlner.tags import LabelMap
-
-    with user_errors():
-        file_config = load_config(config)
-        flags = dict(
-            lang=lang, output=output, input_format=input_format, translator=translator, model=model,
-            translations=translations, device=device, tagger=tagger, tagger_model=tagger_model,
-            tagger_labels=tagger_labels, aligner=aligner, extra_parallel=extra_parallel, method=method,
-            pivot=pivot, backtranslation=backtranslation, back_translations=back_translations, tokenizer=tokenizer, gold=gold, ignore=ignore,
-            map=map_, cache_dir=cache_dir, no_cache=no_cache, batch_size=batch_size,
-        )
-        flags.update(engine=engine, shard_size=shard_size, shards_dir=shards_dir, shard_format=shard_format, ray_address=ray_address,
-                     num_cpus=num_cpus, workers=workers, retries=retries, batch_tokens=batch_tokens)
-        opts = merge_options(file_config, flags, TEST_DEFAULTS)
-        kwargs = _common(opts, file_config, translator_option, aligner_option, method_option)
-        tagger_options = _key_values(file_config.get("tagger_option"), tagger_option)
-        if opts.get("tagger_model"):
-            tagger_options["model"] = str(opts["tagger_model"])
-        if opts.get("tagger_labels"):
-            tagger_options["path"] = str(opts["tagger_labels"])
-            tagger_options.setdefault("format", "conll" if not str(opts["tagger_labels"]).endswith(".jsonl") else "jsonl")
-        if opts.get("device") and opts["tagger"] == "hf":
-            tagger_options.setdefault("device", opts["device"])
-        if _sharded(opts):
-            job = _run_sharded("test", Path(input), opts, kwargs, tagger=opts["tagger"], tagger_options=tagger_options)
-            console.print(f"labelled {job.kept} sentences with {job.spans} entities -> {opts['output']} ({_shard_note(job)})", highlight=False)
-            if opts.get("gold"):
-                from xlner.pipeline import evaluate
-
-                label_map = LabelMap.from_options(opts.get("ignore") or [], opts.get("map") or [])
-                gold_sentences = _read(Path(opts["gold"]), opts["input_format"], labels=True)
-                report = evaluate(_read(Path(opts["output"]), "auto", labels=True), gold_sentences, label_map)
-                console.print(render_report(report, title=f"{opts['output']} vs {opts['gold']}"))
-            return
-        sentences = _read(Path(input), opts["input_format"], labels=False)
-        gold_sentences = _read(Path(opts["gold"]), opts["input_format"], labels=True) if opts.get("gold") else None
-        label_map = LabelMap.from_options(opts.get("ignore") or [], opts.get("map") or [])
-        result = run(sentences, tagger=opts["tagger"], tagger_options=tagger_options, gold=gold_sentences, label_map=label_map, **kwargs)
-        _write(Path(opts["output"]), result.sentences)
-    n_spans = sum(len(s.spans) for s in result.sentences)
-    console.print(f"labelled {len(result.sentences)} sentences with {n_spans} entities -> {opts['output']}", highlight=False)
-    if result.report is not None:
-        console.print(render_report(result.report, title=f"{opts['output']} vs {opts['gold']}"))
+    _run_command("test", **locals())
 
 
 @app.command("translate-train")
@@ -293,45 +359,4 @@ def translate_train(
     batch_tokens: Optional[int] = BatchTokensOpt,
 ) -> None:
     """Make silver training data in --lang: translate labelled INPUT, align, project, filter by confidence."""
-    from xlner.io import atomic_write
-    from xlner.pipeline import translate_train as run
-
-    with user_errors():
-        file_config = load_config(config)
-        flags = dict(
-            lang=lang, output=output, input_format=input_format, translator=translator, model=model,
-            translations=translations, device=device, aligner=aligner, extra_parallel=extra_parallel,
-            method=method, pivot=pivot, backtranslation=backtranslation, back_translations=back_translations,
-            tokenizer=tokenizer, min_confidence=min_confidence, details=details, cache_dir=cache_dir, no_cache=no_cache, batch_size=batch_size,
-        )
-        flags.update(engine=engine, shard_size=shard_size, shards_dir=shards_dir, shard_format=shard_format, ray_address=ray_address,
-                     num_cpus=num_cpus, workers=workers, retries=retries, batch_tokens=batch_tokens)
-        opts = merge_options(file_config, flags, TRAIN_DEFAULTS)
-        kwargs = _common(opts, file_config, translator_option, aligner_option, method_option)
-        if _sharded(opts):
-            job = _run_sharded("train", Path(input), opts, kwargs, min_confidence=float(opts["min_confidence"]), details=opts.get("details"))
-            console.print(
-                f"kept {job.kept} of {job.sentences} sentences (min confidence {opts['min_confidence']}) with {job.spans} entities "
-                f"-> {opts['output']} ({_shard_note(job)})",
-                highlight=False,
-            )
-            return
-        sentences = _read(Path(input), opts["input_format"], labels=True)
-        result = run(sentences, min_confidence=float(opts["min_confidence"]), **kwargs)
-        _write(Path(opts["output"]), result.sentences)
-        if opts.get("details"):
-            kept = set(result.kept)
-            with atomic_write(Path(opts["details"])) as out:
-                for k, (pair, conf) in enumerate(zip(result.pairs, result.confidences)):
-                    record = {"id": pair.id, "confidence": round(conf, 6), "kept": k in kept, "tokens": pair.tgt_tokens,
-                              "spans": [[s.start, s.end, s.label] for s in pair.tgt_spans or []],
-                              "alignment": sorted([i, j] for i, j in pair.alignment or ())}
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    n_spans = sum(len(s.spans) for s in result.sentences)
-    console.print(
-        f"kept {len(result.sentences)} of {len(result.pairs)} sentences (min confidence {opts['min_confidence']}) "
-        f"with {n_spans} entities -> {opts['output']}",
-        highlight=False,
-    )
-    if len(result.sentences) < len(result.pairs):
-        err_console.print(f"note: {len(result.pairs) - len(result.sentences)} sentences below the confidence threshold were dropped", highlight=False)
+    _run_command("train", **locals())

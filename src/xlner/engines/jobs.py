@@ -23,17 +23,13 @@ import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Sequence
 
 from xlner.cache import describe_options, fingerprint
 from xlner.engines import ENGINES, JobFailed, RayOptions, Record, Stage, failure_of, run_stages
 from xlner.engines.shards import plan_shards, read_shard
 from xlner.errors import XlnerError
-from xlner.pipeline import (
-    DEFAULT_BATCH_SIZE, Component, Context, align_pairs, as_component, step_project, step_tag, step_translate,
-    with_parallel_languages,
-)
-from xlner.project.fusion import with_languages
+from xlner.pipeline import Component, Context, PipelineSpec, align_pairs, step_project, step_tag, step_translate
 from xlner.translate.detok import detokenize, tokenize
 from xlner.types import Sentence, SentencePair, Span
 
@@ -320,24 +316,8 @@ def run_job(
     kind: str,
     input: str | Path,
     output: str | Path | None = None,
+    spec: PipelineSpec | None = None,
     *,
-    lang: str,
-    translator: Component | str = "hf",
-    translator_options: Mapping[str, Any] | None = None,
-    tagger: Component | str = "spacy",
-    tagger_options: Mapping[str, Any] | None = None,
-    aligner: Component | str = "eflomal",
-    aligner_options: Mapping[str, Any] | None = None,
-    method: str = "ilp",
-    method_options: Mapping[str, Any] | None = None,
-    pivot: str = "en",
-    backtranslation: bool = False,
-    back_translations: str | Path | None = None,
-    tokenizer: str = "moses",
-    min_confidence: float = 0.0,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
-    batch_size: int = DEFAULT_BATCH_SIZE,
     batch_tokens: int | None = None,
     input_format: str = "auto",
     shard_size: int = DEFAULT_SHARD_SIZE,
@@ -347,46 +327,47 @@ def run_job(
     engine: str = "local",
     retries: int = 2,
     ray_options: RayOptions | None = None,
+    **options: Any,
 ) -> JobResult:
     """Run translate-``kind`` (``"train"`` or ``"test"``) over ``input`` shard by shard on ``engine``.
 
-    Pipeline options are those of :func:`xlner.pipeline.translate_train` /
-    :func:`~xlner.pipeline.translate_test`. ``shards_dir`` (default
-    ``<output>.shards``) receives one output file per shard; finished shards
-    are skipped. ``output``/``details``: exports written once every shard is
-    done. ``batch_tokens``: translate in batches of about that many words.
-    Raises :class:`~xlner.engines.JobFailed` naming failed shards and their
-    sentence ids after ``retries`` retries each.
+    The pipeline is ``spec`` with ``options`` (fields of
+    :class:`xlner.pipeline.PipelineSpec`) replacing its fields, as for
+    :func:`xlner.pipeline.translate_train` / :func:`~xlner.pipeline.translate_test`.
+    ``shards_dir`` (default ``<output>.shards``) receives one output file per
+    shard; finished shards are skipped. ``output``/``details``: exports
+    written once every shard is done. ``batch_tokens``: translate in batches
+    of about that many words. Raises :class:`~xlner.engines.JobFailed` naming
+    failed shards and their sentence ids after ``retries`` retries each.
     """
+    spec = PipelineSpec.of(spec, options, "run_job")
     if kind not in ("train", "test"):
         raise XlnerError(f"unknown job kind {kind!r}: expected train or test")
     if engine not in ENGINES:
         raise XlnerError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if shard_format not in SHARD_FORMATS:
         raise XlnerError(f"unknown shard format {shard_format!r}: expected {' or '.join(SHARD_FORMATS)}")
-    if not 0.0 <= min_confidence <= 1.0:
-        raise XlnerError(f"min_confidence must be in [0, 1], got {min_confidence}")
+    run = spec.setup()
     if output is None and shards_dir is None:
         raise XlnerError("give an output file or a shards folder")
     started = time.perf_counter()
-    ctx = Context(cache_dir, use_cache, batch_size)
-    mt = as_component("translators", translator, translator_options)
-    al = as_component("aligners", aligner, with_parallel_languages(aligner_options, pivot, lang))
-    ner = as_component("taggers", tagger, tagger_options) if kind == "test" else None
+    lang, pivot, method, tokenizer, backtranslation, ctx = spec.lang, spec.pivot, spec.method, spec.tokenizer, spec.backtranslation, run.ctx
+    mt, al = run.translator, run.aligner
+    ner = run.tagger if kind == "test" else None
     side = {}
     if _side_translations(mt):
         side["translations"] = _side_translations(mt)
-    if backtranslation and back_translations is not None:
-        side["back_translations"] = str(back_translations)
+    if backtranslation and spec.back_translations is not None:
+        side["back_translations"] = str(spec.back_translations)
     input = Path(input)
     shards = plan_shards(input, input_format, shard_size, labels=kind == "train", side_files=side)
 
     config = {
         "version": JOB_VERSION, "kind": kind, "input": describe_options(str(input)), "format": input_format, "shard_size": shard_size,
         "lang": lang, "pivot": pivot, "translator": _describe(mt), "aligner": _describe(al), "tagger": _describe(ner) if ner else None,
-        "method": method, "method_options": describe_options(dict(method_options or {})), "backtranslation": backtranslation,
-        "back_translations": describe_options(str(back_translations)) if back_translations else None, "tokenizer": tokenizer,
-        "batch_size": batch_size, "batch_tokens": batch_tokens, "min_confidence": min_confidence,
+        "method": method, "method_options": describe_options(run.method_options), "backtranslation": backtranslation,
+        "back_translations": describe_options(str(spec.back_translations)) if spec.back_translations else None, "tokenizer": tokenizer,
+        "batch_size": spec.batch_size, "batch_tokens": batch_tokens, "min_confidence": spec.min_confidence,
     }
     config_hash = fingerprint(config)[:12]
     folder = Path(shards_dir) if shards_dir is not None else Path(f"{output}.shards")
@@ -399,17 +380,17 @@ def run_job(
     if method in MARKER_METHODS:
         if method == "model-transfer" and kind == "train":
             raise XlnerError("model-transfer is a translate-test method")
-        stages.append(Stage(method, MarkersStage(kind, method, mt, ner, lang, pivot, tokenizer, dict(method_options or {}), ctx), model=True, gpu=True))
+        stages.append(Stage(method, MarkersStage(kind, method, mt, ner, lang, pivot, tokenizer, run.method_options, ctx), model=True, gpu=True))
     else:
         stages.append(Stage("translate", TranslateStage(kind, mt, lang, pivot, tokenizer, backtranslation, ctx, batch_tokens), model=True, gpu=True))
         if ner is not None:
             stages.append(Stage("tag", TagStage(ner, ctx), model=True, gpu=True))
         neural = al.name not in STATISTICAL_ALIGNERS
         stages.append(Stage("align", AlignStage(kind, al, lang, pivot, tokenizer, backtranslation, ctx), model=neural, gpu=neural))
-        project_options = with_languages(method, method_options, pivot, lang)  # as xlner.pipeline does
+        project_options = run.project_options
         scored = any(project_options.get(k) for k in MODEL_SCORE_OPTIONS)
         stages.append(Stage("project", ProjectStage(method, project_options, ctx), model=scored, gpu=scored))
-    stages.append(Stage("write", WriteStage(paths, shard_format, min_confidence if kind == "train" else 0.0)))
+    stages.append(Stage("write", WriteStage(paths, shard_format, spec.min_confidence if kind == "train" else 0.0)))
     records = run_stages(pending, stages, engine=engine, retries=retries, ray_options=ray_options, desc=f"translate-{kind} shards")
     failures = [f for f in map(failure_of, records) if f is not None]
     if failures:
