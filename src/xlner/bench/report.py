@@ -6,7 +6,9 @@ import re
 import sys
 from pathlib import Path
 
-BENCHMARKS_MD = Path(__file__).resolve().parents[3] / "docs" / "benchmarks.md"
+_CHECKOUT = Path(__file__).resolve().parents[3]
+#: docs/benchmarks.md of this checkout (editable install), else of the current folder.
+BENCHMARKS_MD = (_CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()) / "docs" / "benchmarks.md"
 HEADER = "# Benchmarks\n\nEvery table below was written by the script named above it; rerun that command to reproduce it.\n"
 
 
