@@ -9,13 +9,12 @@ as 0, so the score lies in [0, 1].
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from xlner.errors import XlnerError
-from xlner.project.candidates import Candidates
-from xlner.project.scores import PairIndex
+from xlner.project.scores import FlatScorer, PairIndex
 from xlner.registry import registry
 
 
@@ -30,7 +29,7 @@ def _prefix(vectors: np.ndarray) -> np.ndarray:
     return np.vstack([np.zeros((1, vectors.shape[1])), np.cumsum(vectors, axis=0)])
 
 
-class EncoderScorer:
+class EncoderScorer(FlatScorer):
     """The ``encoder`` score (module docstring); ``model`` is an encoder name or path, or an Encoder object."""
 
     def __init__(self, model: Any = None, device: str = "cpu", **encoder_options: Any):
@@ -68,10 +67,6 @@ class EncoderScorer:
         norm = np.linalg.norm(e, axis=1) * np.linalg.norm(cand_vec, axis=1)
         cos = np.divide((e * cand_vec).sum(axis=1), norm, out=np.zeros(len(norm)), where=norm > 0)
         return np.clip(cos, 0.0, 1.0)
-
-    def score(self, pairs: Sequence, candidates: Sequence[Candidates]) -> list[np.ndarray]:
-        index = PairIndex(pairs, candidates)
-        return index.split(self.score_flat(index))
 
 
 @registry.scorers.register("encoder")

@@ -28,7 +28,7 @@ import numpy as np
 
 from xlner.errors import XlnerError
 from xlner.project.candidates import Candidates
-from xlner.project.scores import PairIndex
+from xlner.project.scores import FlatScorer, PairIndex
 from xlner.registry import registry
 from xlner.types import Span
 
@@ -133,7 +133,7 @@ def candidate_type_scores(model: NerModel, probs: np.ndarray, cands: Candidates)
     return per_type, per_type.sum(axis=1)
 
 
-class NerScorer:
+class NerScorer(FlatScorer):
     """The ``ner`` score (module docstring)."""
 
     def __init__(
@@ -203,10 +203,6 @@ class NerScorer:
                 t = self._type_index(entity.label)
                 if self.mode == "any" or (t >= 0 and self.model.types[t] == span.label):
                     block[e, k] += self.boost * (1.0 - block[e, k])
-
-    def score(self, pairs: Sequence, candidates: Sequence[Candidates]) -> list[np.ndarray]:
-        index = PairIndex(pairs, candidates)
-        return index.split(self.score_flat(index))
 
 
 @registry.scorers.register("ner")

@@ -24,8 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from xlner.errors import XlnerError
-from xlner.project.candidates import Candidates
-from xlner.project.scores import PairIndex
+from xlner.project.scores import FlatScorer, PairIndex
 from xlner.registry import registry
 
 DIRECTIONS = ("both", "forward", "backward")
@@ -156,7 +155,7 @@ def span_text(tokens: Sequence[str], start: int, end: int) -> str:
     return " ".join(str(t) for t in tokens[start:end])
 
 
-class NmtScorer:
+class NmtScorer(FlatScorer):
     """The ``nmt`` score (module docstring)."""
 
     def __init__(
@@ -194,10 +193,6 @@ class NmtScorer:
             back = [(c, e) for e, c in items]
             scores.append(np.exp(self.decoder.mean_logprobs(back, self.tgt_lang, self.src_lang)))
         return np.clip(np.mean(scores, axis=0), 0.0, 1.0)
-
-    def score(self, pairs: Sequence, candidates: Sequence[Candidates]) -> list[np.ndarray]:
-        index = PairIndex(pairs, candidates)
-        return index.split(self.score_flat(index))
 
 
 @registry.scorers.register("nmt")

@@ -247,7 +247,18 @@ def soft_dice(w: np.ndarray, spans: Sequence, cands: Candidates) -> np.ndarray:
     return out
 
 
-class AlignmentScorer:
+class FlatScorer:
+    """Base of scorers that score the flat (entity, candidate) layout of a batch: subclasses define ``score_flat``."""
+
+    def score_flat(self, index: PairIndex) -> np.ndarray:
+        raise NotImplementedError
+
+    def score(self, pairs: Sequence, candidates: Sequence[Candidates]) -> list[np.ndarray]:
+        index = PairIndex(pairs, candidates)
+        return index.split(self.score_flat(index))
+
+
+class AlignmentScorer(FlatScorer):
     """Alignment score; ``mode`` "distinct" or "aligned" (in [0, 1]), or "links" (published, may exceed 1).
 
     "aligned" is "distinct" with words that have no link at all left out of
@@ -274,10 +285,6 @@ class AlignmentScorer:
         tgt_counted = np.zeros((len(index.pairs), index.width))
         tgt_counted[links[0], links[2]] = 1.0
         return soft_dice_flat(index, w, src_count, tgt_counted)
-
-    def score(self, pairs: Sequence, candidates: Sequence[Candidates]) -> list[np.ndarray]:
-        index = PairIndex(pairs, candidates)
-        return index.split(self.score_flat(index))
 
 
 @lru_cache(maxsize=200_000)
@@ -386,7 +393,7 @@ def string_matrix(src_words: Sequence[str], tgt_words: Sequence[str]) -> np.ndar
     return np.array([[word_similarity(a, b) for b in tgt_words] for a in src_words]).reshape(len(src_words), len(tgt_words))
 
 
-class StringScorer:
+class StringScorer(FlatScorer):
     """Character-trigram similarity of entity and candidate text (soft Dice over words).
 
     Word pairs below ``min_word_similarity`` count as 0, so chance trigram
@@ -400,10 +407,6 @@ class StringScorer:
         w = string_word_matrix(index)
         w[w < self.min_word_similarity] = 0.0
         return soft_dice_flat(index, w)
-
-    def score(self, pairs: Sequence, candidates: Sequence[Candidates]) -> list[np.ndarray]:
-        index = PairIndex(pairs, candidates)
-        return index.split(self.score_flat(index))
 
 
 @registry.scorers.register("alignment")
