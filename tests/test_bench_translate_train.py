@@ -68,5 +68,5 @@ def test_small_run_on_hau(shared_data, tmp_path):
     # the second run reads every stage from the cache and gives the same numbers
     again = run_language("hau", tmp_path, **options)
     assert again.f1 == result.f1 and again.agreement == result.agreement
-    markdown = render([result], "xlner bench translate-train --langs hau")
+    markdown = render([[result]], "xlner bench translate-train --langs hau")
     assert "| T-Projection (published silver) |" in markdown and "average" in markdown

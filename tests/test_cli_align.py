@@ -51,7 +51,7 @@ def test_align_europarl_sample(europarl):
             if s.tokens[i][:1].isupper() and s.tokens[i] in t.tokens:
                 same += 1
                 linked += s.tokens[i] == t.tokens[j]
-    assert same > 20 and linked / same > 0.6
+    assert same > 15 and linked / same > 0.6
     # intersection gives fewer links than union
     counts = {}
     for method in ("intersection", "union"):

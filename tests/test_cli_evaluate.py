@@ -91,7 +91,7 @@ def test_unknown_prefix_strict_and_repair(tmp_path):
 def test_invalid_sequence_strict_fails_repair_counts(tmp_path):
     pred = PRED.replace("Brussels B-LOC", "Brussels I-LOC").replace("German B-MISC", "German I-ORG")
     g, p = files(tmp_path, pred=pred)
-    result = run(g, p, "--scheme", "iob2")
+    result = run(g, p, "--scheme", "iob2", "--policy", "strict")
     assert result.exit_code == 2
     assert squash(f"{p}:3: I-ORG after O") in squash(result.output)
     result = run(g, p, "--scheme", "iob2", "--policy", "repair", "--json")

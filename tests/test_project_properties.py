@@ -114,8 +114,15 @@ def test_projection_is_valid_deterministic_and_keeps_tokens(pairs, method):
         assert_valid(result.spans, len(pair.tgt_tokens))
         assert 0.0 <= result.confidence <= 1.0
         assert len(result.scores) == len(result.spans) == len(result.sources)
-        derived = resolve_options(method, {}).get("lowercase_word_label")  # one-word lowercase spans relabelled
-        assert {s.label for s in result.spans} <= {s.label for s in pair.src_spans} | {derived}
+        assert {s.label for s in result.spans} <= {s.label for p in pairs for s in p.src_spans}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(sentence_pairs(), min_size=1, max_size=4), st.sampled_from(["heuristic", "ilp"]), st.sampled_from(["MISC", "X"]))
+def test_lowercase_word_label_never_invents_a_label(pairs, method, label):
+    used = {s.label for p in pairs for s in p.src_spans}
+    for spans in project(pairs, method, lowercase_word_label=label):
+        assert {s.label for s in spans} <= used
 
 
 @settings(max_examples=150, deadline=None)
@@ -206,16 +213,20 @@ def test_a_plain_scorer_plugs_in_with_its_options():
         project([pair], "ilp", weights={"nope": 1.0})
 
 
-def test_lowercase_word_label_marks_derived_adjectives():
-    # "Belgium" (LOC) aligned to the adjective "belgischen": MISC under the offline preset
+def test_lowercase_word_label_marks_derived_adjectives_only_when_asked_and_the_source_uses_the_label():
+    # "Belgium" (LOC) aligned to the adjective "belgischen"
     pair = SentencePair(
         ["Belgium", "and", "the", "Netherlands"], ["die", "belgischen", "und", "Niederlande"],
         [Span(0, 1, "LOC"), Span(3, 4, "LOC")], frozenset({(0, 1), (1, 2), (3, 3)}),
     )
-    assert project([pair], "ilp", preset="offline") == [[Span(1, 2, "MISC"), Span(3, 4, "LOC")]]
-    assert project([pair], "ilp", preset="offline", lowercase_word_label=None) == [[Span(1, 2, "LOC"), Span(3, 4, "LOC")]]
-    assert project([pair], "heuristic", lowercase_word_label="MISC") == [[Span(1, 2, "MISC"), Span(3, 4, "LOC")]]
-    assert project([pair], "heuristic") == [[Span(1, 2, "LOC"), Span(3, 4, "LOC")]]
+    with_misc = SentencePair(["German", "wine"], ["Deutscher", "Wein"], [Span(0, 1, "MISC")], frozenset({(0, 0), (1, 1)}))
+    plain = [[Span(1, 2, "LOC"), Span(3, 4, "LOC")]]
+    for method in ("ilp", "heuristic"):
+        assert project([pair], method) == plain  # off in every default preset
+        assert project([pair], method, lowercase_word_label="MISC") == plain  # the source has no MISC
+        relabelled = project([pair, with_misc], method, lowercase_word_label="MISC")
+        assert relabelled[0] == [Span(1, 2, "MISC"), Span(3, 4, "LOC")]
+    assert "lowercase_word_label" not in PRESETS["offline"]
 
 
 def test_derived_word_label_only_for_one_lowercase_word_of_a_name():
@@ -229,6 +240,19 @@ def test_derived_word_label_only_for_one_lowercase_word_of_a_name():
     assert derived_word_label(Span(6, 7, "PER"), tokens, "MISC") == Span(6, 7, "PER")
     assert derived_word_label(Span(4, 5, "MISC"), tokens, "X") == Span(4, 5, "MISC")  # MISC stays MISC
     assert derived_word_label(Span(4, 5, "LOC"), tokens, None) == Span(4, 5, "LOC")
+
+
+def test_derived_word_label_skips_lowercase_prefixes_uncased_scripts_and_lowercased_text():
+    from xlner.project.matching import derived_word_label
+
+    zulu = ["UNelson", "uMandela", "wazalelwa", "eMvezo", "."]
+    assert derived_word_label(Span(1, 2, "PER"), zulu, "MISC") == Span(1, 2, "PER")  # a name with a lowercase prefix
+    assert derived_word_label(Span(3, 4, "LOC"), zulu, "MISC") == Span(3, 4, "LOC")
+    georgian = ["Ის", "თბილისში", "ცხოვრობს"]  # Unicode calls Mkhedruli letters lowercase; the script has no capitals
+    assert derived_word_label(Span(1, 2, "LOC"), georgian, "MISC") == Span(1, 2, "LOC")
+    lowered = ["die", "belgischen", "und", "niederländischen", "bauern"]  # lowercased MT output
+    assert derived_word_label(Span(1, 2, "LOC"), lowered, "MISC") == Span(1, 2, "LOC")
+    assert derived_word_label(Span(1, 2, "LOC"), ["Die", *lowered[1:]], "MISC") == Span(1, 2, "MISC")
 
 
 def test_exact_match_score_lets_a_unique_copy_beat_a_misaligned_range():

@@ -91,7 +91,7 @@ class StepCache:
         """The stored outputs of this batch, or None (also for a damaged shard, which is recomputed)."""
         path = self._shard(inputs)
         try:
-            records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+            records = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
         except (OSError, ValueError):
             return None
         if len(records) != len(inputs) or any(not isinstance(r, dict) or "out" not in r for r in records):

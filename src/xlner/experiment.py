@@ -137,7 +137,22 @@ def _table_list(raw: Mapping[str, Any], key: str, where: str) -> list[dict[str, 
 def _take(item: dict[str, Any], allowed: Sequence[str], where: str, label: str) -> None:
     unknown = sorted(set(item) - set(allowed))
     if unknown:
-        raise InputError(f"{label}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(allowed)}", where)
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], list(allowed), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise InputError(f"{label}: unknown key(s) {', '.join(unknown)}{hint}; valid: {', '.join(allowed)}", where)
+
+
+def _integer(value: Any, key: str, minimum: int, where: str) -> Any:
+    """``value`` (None passes) as an integer >= ``minimum``, else an error naming ``key`` and the file."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{key} must be an integer, got {value!r}", where)
+    if value < minimum:
+        raise InputError(f"{key} must be >= {minimum}, got {value}", where)
+    return value
 
 
 def _unique(names: list[str], where: str, label: str) -> None:
@@ -220,7 +235,7 @@ def parse_config(raw: Mapping[str, Any], where: str = "config", overrides: Mappi
             missing.append("tagger")
         if missing:
             raise InputError(f"{label}: missing {', '.join(missing)}", where)
-        limit = overrides.get("limit", item.get("limit"))
+        limit = _integer(overrides.get("limit", item.get("limit")), f"{label}: limit", 1, where)
         options = {key: item[key] for key in specific if key in item}
         datasets.append(DatasetSpec(str(item["name"]), kind, [str(x) for x in item["languages"]], options,
                                     None if limit is None else int(limit), dict(item.get("label_map", {})),
@@ -233,12 +248,13 @@ def parse_config(raw: Mapping[str, Any], where: str = "config", overrides: Mappi
     if not output:
         raise InputError("no output folder: set output = DIR in the config or pass --output", where)
     cache_dir = overrides.get("cache_dir", raw.get("cache_dir"))
-    confidence = float(raw.get("confidence", 0.95))
-    if not 0 < confidence < 1:
+    confidence = raw.get("confidence", 0.95)
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
         raise InputError(f"confidence must be in (0, 1), got {confidence}", where)
     return ExperimentConfig(
         Path(output), str(baseline), systems, methods, datasets, None if cache_dir is None else Path(cache_dir), device,
-        int(raw.get("bootstrap_samples", 1000)), int(raw.get("seed", 0)), confidence, int(raw.get("batch_size", 32)), dict(raw),
+        _integer(raw.get("bootstrap_samples", 1000), "bootstrap_samples", 1, where), _integer(raw.get("seed", 0), "seed", 0, where),
+        float(confidence), _integer(raw.get("batch_size", 32), "batch_size", 1, where), dict(raw),
     )
 
 

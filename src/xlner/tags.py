@@ -31,6 +31,8 @@ from xlner.types import Span
 
 SCHEMES = ("iob1", "iob2", "bioes", "bilou")
 POLICIES = ("strict", "repair")
+DEFAULT_POLICY = "repair"  # what every command uses unless --policy strict
+REPAIR_HINT = "rerun with --policy repair"
 
 # Prefixes each scheme accepts, with the canonical prefix (B, I, E, S) they stand for.
 _PREFIXES: dict[str, dict[str, str]] = {
@@ -44,9 +46,10 @@ _PREFIXES: dict[str, dict[str, str]] = {
 class TagError(InputError):
     """An invalid tag at position ``index`` of its sequence (no file known yet)."""
 
-    def __init__(self, message: str, index: int):
+    def __init__(self, message: str, index: int, repairable: bool = False):
         super().__init__(message)
         self.index = index
+        self.repairable = repairable  # policy="repair" would have fixed it
 
 
 def _split(tag: str, prefixes: Mapping[str, str], scheme: str, index: int) -> tuple[str, str]:
@@ -87,7 +90,7 @@ def tags_to_spans(tags: Sequence[str], scheme: str = "iob2", policy: str = "stri
     def problem(message: str, index: int) -> None:
         nonlocal repairs
         if policy == "strict":
-            raise TagError(message, index)
+            raise TagError(message, index, repairable=True)
         repairs += 1
 
     for i, tag in enumerate(tags):

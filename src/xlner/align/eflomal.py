@@ -19,22 +19,44 @@ Limits and choices (documented behaviour, not accidents):
   (``OMP_NUM_THREADS=2,1``: the two directions still run in parallel), so the
   same input and seed give the same output. Without a C compiler the result
   is random and a warning says so.
+* **Subwords** (``subword``, see :mod:`xlner.align.subword`): eflomal can run
+  on SentencePiece pieces of each word instead of words; piece links map back
+  to word links per direction and symmetrization happens on words. The
+  :data:`MAX_TOKENS` limit then counts pieces: a word whose pieces are cut
+  stays unaligned.
+* **Runs** (``runs``): eflomal runs with seeds ``seed, seed+1, ...`` on the
+  same prepared input; a directional link is kept when more than half of the
+  runs have it (before symmetrization), which lowers the variance across seeds.
+* **Child process**: eflomal runs in its own process group, dies with xlner
+  (``PR_SET_PDEATHSIG`` on Linux, so even ``kill -9`` of xlner stops it), and
+  SIGINT/SIGTERM/SIGHUP received while it runs kill it; SIGTERM and SIGHUP
+  then end xlner with ``SystemExit(128 + signal)`` so temporary folders are
+  removed. Folders left by a killed (``kill -9``) xlner are removed by the next
+  run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import logging
 import math
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from xlner import recipe
+from xlner.align import subword as sw
 from xlner.align.base import TokenPair
 from xlner.align.symmetrize import METHODS, symmetrize
 from xlner.align.tokenize import tokenize
@@ -46,6 +68,10 @@ log = logging.getLogger(__name__)
 
 #: Tokens per sentence side that eflomal sees (its binary rejects more than 1024).
 MAX_TOKENS = 1000
+
+#: One side as eflomal sees it: token sentences, each token's word (None: tokens are words)
+#: and how many leading words kept all their pieces.
+_Side = tuple[Sequence[Sequence[str]], list[list[int]] | None, list[int] | None]
 
 _SHIM_SOURCE = r"""
 #define _GNU_SOURCE
@@ -78,9 +104,17 @@ class EflomalAligner:
     uses 3): for determinism one direction's samplers run one after another,
     so each sampler adds its full cost. ``progress`` only shows reading the
     extra text; eflomal itself runs quietly.
+
+    ``subword``: ``"none"`` (words, the default), ``"auto"``, a vocabulary
+    size (``8000``) or per side (``"src=none,tgt=16000"``, ``{"src": "none",
+    "tgt": 16000}``, ``("none", 16000)``); see :mod:`xlner.align.subword`.
+    ``runs``: eflomal runs (seeds ``seed``, ``seed+1``, ...) whose directional
+    links are put to a majority vote. ``subword="none"`` and ``runs=1`` give
+    exactly the plain aligner's output, and ``config()`` leaves them out then
+    (so existing cache keys stay valid).
     """
 
-    symmetrization: str = "grow-diag-final-and"
+    symmetrization: str = recipe.SYMMETRIZATION
     extra_parallel: Sequence[str | Path] = ()
     src_lang: str | None = None
     tgt_lang: str | None = None
@@ -93,6 +127,8 @@ class EflomalAligner:
     rel_iterations: float = 1.0
     null_prior: float = 0.2
     progress: bool = True
+    subword: str | int | Mapping[str, Any] | Sequence[Any] | None = recipe.SUBWORD
+    runs: int = recipe.EFLOMAL_RUNS
     _extra_cache: list[TokenPair] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -105,12 +141,19 @@ class EflomalAligner:
         self.extra_parallel = [str(p) for p in self.extra_parallel]
         if self.n_iterations is not None:
             self.n_iterations = tuple(int(n) for n in self.n_iterations)  # type: ignore[assignment]
+        self.subword = sw.format_subword(sw.parse_subword(self.subword))
+        if isinstance(self.runs, bool) or not isinstance(self.runs, int) or self.runs < 1:
+            raise XlnerError(f"eflomal runs must be a whole number >= 1, not {self.runs!r}")
 
     def config(self) -> dict[str, Any]:
         """Every option that changes the output (for cache keys)."""
         options = {f.name: getattr(self, f.name) for f in fields(self) if f.init and f.name != "progress"}
         options["extra_parallel"] = list(self.extra_parallel)
         options["n_iterations"] = list(self.n_iterations) if self.n_iterations else None
+        if options["subword"] == "none":
+            del options["subword"]
+        if options["runs"] == 1:
+            del options["runs"]
         return {"aligner": "eflomal", **options}
 
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
@@ -129,26 +172,47 @@ class EflomalAligner:
         if not kept:
             return forward, reverse
         fold = str.lower if self.lowercase else str
-        src_side = [[fold(w) for w in pairs[n][0][:MAX_TOKENS]] for n in kept]
-        tgt_side = [[fold(w) for w in pairs[n][1][:MAX_TOKENS]] for n in kept]
+        src_side: list[Sequence[str]] = [[fold(w) for w in pairs[n][0][:MAX_TOKENS]] for n in kept]
+        tgt_side: list[Sequence[str]] = [[fold(w) for w in pairs[n][1][:MAX_TOKENS]] for n in kept]
         if any(len(pairs[n][0]) > MAX_TOKENS or len(pairs[n][1]) > MAX_TOKENS for n in kept):
             log.warning("sentences longer than %d tokens are truncated for eflomal", MAX_TOKENS)
         for src, tgt in self.extra_pairs():
             src_side.append(src)
             tgt_side.append(tgt)
-        fwd_links, rev_links = run_eflomal(
-            src_side,
-            tgt_side,
+        segmented = [self._segment(side, spec) for side, spec in zip((src_side, tgt_side), sw.parse_subword(self.subword))]
+        runs = _eflomal_runs(
+            segmented[0][0],
+            segmented[1][0],
             model=self.model,
             n_iterations=self.n_iterations,
             n_samplers=self.n_samplers,
             rel_iterations=self.rel_iterations,
             null_prior=self.null_prior,
-            seed=self.seed,
+            seeds=_seeds(self.seed, self.runs),
+            n_read=len(kept),
         )
+        if any(owner is not None for _, owner, _ in segmented):
+            runs = [(_piece_links_to_words(f, *segmented), _piece_links_to_words(r, *segmented)) for f, r in runs]
+        fwd_links = majority_vote([run[0] for run in runs])
+        rev_links = majority_vote([run[1] for run in runs])
         for n, f, r in zip(kept, fwd_links, rev_links):
             forward[n], reverse[n] = f, r
         return forward, reverse
+
+    def _segment(self, sents: list[Sequence[str]], spec: sw.SideSpec) -> _Side:
+        """One side as eflomal sees it: words, or pieces with each piece's word and the whole words per sentence."""
+        if spec == "none":
+            return sents, None, None
+        counts = sw.word_counts(sents)
+        size = sw.resolve_vocab_size(spec, len(sents), len(counts))
+        if size is None:
+            return sents, None, None
+        from xlner.cache import default_cache_dir
+
+        model = sw.train_subword_model(counts, size, default_cache_dir() / "subword")
+        if model is None:
+            return sents, None, None
+        return sw.segment_sentences(model, sents, MAX_TOKENS)
 
     def extra_pairs(self) -> list[TokenPair]:
         """The extra parallel text, tokenized (and lowercased); read once."""
@@ -211,11 +275,13 @@ def read_parallel(
     """Tokenized line pairs of line-aligned files; pairs with an empty side are skipped."""
     from tqdm import tqdm
 
+    from xlner.io.text import read_lines
+
     pairs: list[TokenPair] = []
     fold = str.lower if lowercase else str
     for src_path, tgt_path in tqdm(files, desc="extra parallel text", unit="file", disable=not progress, leave=False):
-        src_lines = src_path.read_text(encoding="utf-8").splitlines()
-        tgt_lines = tgt_path.read_text(encoding="utf-8").splitlines()
+        src_lines = read_lines(src_path)
+        tgt_lines = read_lines(tgt_path)
         if len(src_lines) != len(tgt_lines):
             raise InputError(
                 f"{len(src_lines)} lines but {tgt_path} has {len(tgt_lines)}; parallel files must be line-aligned",
@@ -231,6 +297,18 @@ def read_parallel(
     return pairs
 
 
+def _piece_links_to_words(links: Sequence[Alignment], src: _Side, tgt: _Side) -> list[Alignment]:
+    """Word links of one direction's piece links, sentence by sentence (a side without owners is words)."""
+
+    def at(values: list[Any] | None, k: int) -> Any:
+        return None if values is None else values[k]
+
+    return [
+        sw.pieces_to_words(piece_links, at(src[1], k), at(tgt[1], k), at(src[2], k), at(tgt[2], k))
+        for k, piece_links in enumerate(links)
+    ]
+
+
 def run_eflomal(
     src_sents: Sequence[Sequence[str]],
     tgt_sents: Sequence[Sequence[str]],
@@ -240,8 +318,48 @@ def run_eflomal(
     rel_iterations: float = 1.0,
     null_prior: float = 0.2,
     seed: int | None = 0,
+    runs: int = 1,
 ) -> tuple[list[Alignment], list[Alignment]]:
-    """Run eflomal's binary on non-empty sentences; forward and reverse links in (i, j) order."""
+    """Run eflomal's binary on non-empty sentences; forward and reverse links in (i, j) order.
+
+    With ``runs`` > 1, eflomal runs with seeds ``seed, seed+1, ...`` and each
+    direction keeps the links of more than half of the runs.
+    """
+    results = _eflomal_runs(
+        src_sents, tgt_sents, model, n_iterations, n_samplers, rel_iterations, null_prior, _seeds(seed, runs), len(src_sents)
+    )
+    return majority_vote([r[0] for r in results]), majority_vote([r[1] for r in results])
+
+
+def majority_vote(runs: Sequence[Sequence[Alignment]]) -> list[Alignment]:
+    """Per sentence, the links found in more than half of ``runs`` (one alignment list per run)."""
+    if len(runs) == 1:
+        return list(runs[0])
+    voted = []
+    for alignments in zip(*runs):
+        counts = Counter(link for a in alignments for link in a)
+        voted.append(frozenset(link for link, count in counts.items() if 2 * count > len(runs)))
+    return voted
+
+
+def _seeds(seed: int | None, runs: int) -> list[int | None]:
+    if runs < 1:
+        raise XlnerError(f"eflomal runs must be >= 1, not {runs}")
+    return [None if seed is None else seed + k for k in range(runs)]
+
+
+def _eflomal_runs(
+    src_sents: Sequence[Sequence[str]],
+    tgt_sents: Sequence[Sequence[str]],
+    model: int,
+    n_iterations: tuple[int, int, int] | None,
+    n_samplers: int,
+    rel_iterations: float,
+    null_prior: float,
+    seeds: Sequence[int | None],
+    n_read: int,
+) -> list[tuple[list[Alignment], list[Alignment]]]:
+    """One eflomal call per seed on the same input files: (forward, reverse) of the first ``n_read`` sentences."""
     if len(src_sents) != len(tgt_sents):
         raise XlnerError(f"eflomal needs as many source sentences ({len(src_sents)}) as target ones ({len(tgt_sents)})")
     if any(not s or len(s) > MAX_TOKENS for s in (*src_sents, *tgt_sents)):
@@ -252,31 +370,139 @@ def run_eflomal(
         iters = max(2, int(round(rel_iterations * 5000 / math.sqrt(len(src_sents)))))
         quarter = max(1, iters // 4)
         n_iterations = {1: (iters, 0, 0), 2: (max(2, quarter), iters, 0), 3: (max(2, quarter), quarter, iters)}[model]
-    env = dict(os.environ, OMP_NUM_THREADS="2,1")
-    with tempfile.TemporaryDirectory(prefix="xlner-eflomal-") as tmp:
+    _remove_stale_work_dirs()
+    shim = _seed_shim() if any(seed is not None for seed in seeds) else None
+    results = []
+    with tempfile.TemporaryDirectory(prefix=f"{_WORK_PREFIX}{os.getpid()}-") as tmp:
         work = Path(tmp)
         _write_text(work / "src", src_sents)
         _write_text(work / "tgt", tgt_sents)
-        if seed is not None:
-            shim = _seed_shim()
-            if shim is not None:
+        for seed in seeds:
+            env = dict(os.environ, OMP_NUM_THREADS="2,1")
+            if seed is not None and shim is not None:
                 # xorshift must not start from 0 (it would stay 0): hash the seed
                 (work / "seed").write_bytes(hashlib.sha256(str(seed).encode()).digest())
                 env["XLNER_EFLOMAL_SEED_FILE"] = str(work / "seed")
                 env["LD_PRELOAD"] = " ".join(filter(None, [str(shim), env.get("LD_PRELOAD", "")]))
-        args = [str(binary), "-q", "-m", str(model), "-s", str(work / "src"), "-t", str(work / "tgt")]
-        args += ["-n", str(n_samplers), "-N", str(null_prior), "-1", str(n_iterations[0])]
-        if model >= 2:
-            args += ["-2", str(n_iterations[1])]
-        if model >= 3:
-            args += ["-3", str(n_iterations[2])]
-        args += ["-f", str(work / "fwd"), "-r", str(work / "rev")]
-        done = subprocess.run(args, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise XlnerError(f"eflomal failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
-        forward = _read_links(work / "fwd", len(src_sents))
-        reverse = _read_links(work / "rev", len(src_sents))
-    return forward, reverse
+            args = [str(binary), "-q", "-m", str(model), "-s", str(work / "src"), "-t", str(work / "tgt")]
+            args += ["-n", str(n_samplers), "-N", str(null_prior), "-1", str(n_iterations[0])]
+            if model >= 2:
+                args += ["-2", str(n_iterations[1])]
+            if model >= 3:
+                args += ["-3", str(n_iterations[2])]
+            args += ["-f", str(work / "fwd"), "-r", str(work / "rev")]
+            code = run_child(args, env, work / "stderr")
+            if code != 0:
+                stderr = (work / "stderr").read_text(encoding="utf-8", errors="replace")
+                raise XlnerError(f"eflomal failed (exit {code}): {stderr.strip()[-2000:]}")
+            results.append((_read_links(work / "fwd", n_read), _read_links(work / "rev", n_read)))
+    return results
+
+
+_WORK_PREFIX = "xlner-eflomal-"
+_PR_SET_PDEATHSIG = 1
+
+
+def _death_signal_setup() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGKILL when xlner dies (Linux), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    parent = os.getpid()
+
+    def setup() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # xlner died before prctl took effect
+            os._exit(1)
+
+    return setup
+
+
+def run_child(args: Sequence[str], env: Mapping[str, str], stderr_path: Path) -> int:
+    """Run a command to its end and return its exit status; it dies with xlner.
+
+    The child gets its own process group (and, on Linux, SIGKILL when xlner
+    dies). While it runs, SIGINT, SIGTERM and SIGHUP kill its group; SIGINT
+    then raises KeyboardInterrupt and SIGTERM/SIGHUP ``SystemExit(128 +
+    signal)``, unless a Python handler was installed before (it is called).
+    Handlers are set only in the main thread and restored afterwards.
+    """
+    holder: list[subprocess.Popen[bytes]] = []
+    with open(stderr_path, "wb") as stderr, _kill_child_on_signals(holder):
+        child = subprocess.Popen(
+            list(args),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+            # preexec_fn only calls prctl; safer than it looks (PLW1509), and nothing else gives PDEATHSIG
+            preexec_fn=_death_signal_setup(),  # noqa: PLW1509
+        )
+        holder.append(child)
+        try:
+            return child.wait()
+        finally:
+            if child.returncode is None:
+                _kill_group(child)
+                child.wait()
+
+
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
+    if child.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _kill_child_on_signals(holder: list[subprocess.Popen[bytes]]) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    previous: dict[int, Any] = {}
+    for signum in (getattr(signal, name) for name in names if hasattr(signal, name)):
+        before = signal.getsignal(signum)
+        if before is signal.SIG_IGN:
+            continue  # e.g. SIGHUP under nohup: keep ignoring it
+
+        def handler(signum: int, frame: Any, before: Any = before) -> None:
+            for child in holder:
+                _kill_group(child)
+            if callable(before):
+                before(signum, frame)
+            elif signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            else:
+                raise SystemExit(128 + signum)
+
+        previous[signum] = before
+        signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, before in previous.items():
+            signal.signal(signum, before if before is not None else signal.SIG_DFL)
+
+
+def _remove_stale_work_dirs() -> None:
+    """Remove work folders of xlner processes that no longer exist (killed with ``kill -9``)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_WORK_PREFIX}*-*"):
+        pid_text = path.name[len(_WORK_PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            if path.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _write_text(path: Path, sents: Sequence[Sequence[str]]) -> None:

@@ -78,9 +78,13 @@ class HFEncoder:
             "clip-text": transformers.CLIPTextModel,
             "owlvit-text": transformers.OwlViTTextModel,
         }[self.model_class]
+        from xlner.hub import from_pretrained
+
         try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(self.name_or_path, use_fast=True)
-            model = cls.from_pretrained(self.name_or_path)
+            tokenizer = from_pretrained(transformers.AutoTokenizer.from_pretrained, self.name_or_path, use_fast=True)
+            model = from_pretrained(cls.from_pretrained, self.name_or_path)
+        except XlnerError:
+            raise
         except Exception as error:  # OSError, ValueError, HTTP errors...: all mean "cannot load"
             raise XlnerError(
                 f"cannot load model {self.name_or_path!r} ({type(error).__name__}: {error}). "

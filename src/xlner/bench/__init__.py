@@ -9,6 +9,7 @@ from __future__ import annotations
 
 #: benchmark name -> module under xlner.bench
 BENCHMARKS: dict[str, str] = {
+    "defaults": "xlner.bench.defaults",
     "europarl": "xlner.bench.europarl",
     "alignment": "xlner.bench.alignment",
     "bam": "xlner.bench.bam",

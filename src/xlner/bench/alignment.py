@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from xlner.align.eflomal import EflomalAligner
-from xlner.bench.report import command_line, write_section
+from xlner.bench.report import add_output_options, command_line, publish
 from xlner.data import shared_data_dir
 from xlner.io.conll import read_conll_tokens
 from xlner.io.pharaoh import read_pharaoh
@@ -100,7 +100,9 @@ def agreement(data: Path, langs: list[str]) -> list[str]:
         keep = [n for n, s in enumerate(src_all) if s != ["-DOCSTART-"]]
         pairs = [(src_all[n], tgt_all[n]) for n in keep]
         for extra in ([], [data / "parallel"]):
-            aligner = EflomalAligner(extra_parallel=extra, src_lang="en", tgt_lang=lang, progress=False)
+            # grow-diag-final-and, as the published fast_align / mgiza references
+            aligner = EflomalAligner(extra_parallel=extra, src_lang="en", tgt_lang=lang, progress=False,
+                                     symmetrization="grow-diag-final-and")
             started = time.perf_counter()
             ours = dict(zip(keep, aligner.align(pairs)))
             seconds = time.perf_counter() - started
@@ -124,14 +126,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="xlner bench alignment", description=__doc__.split("\n")[0])
     parser.add_argument("--time-langs", nargs="*", default=["de", "es"])
     parser.add_argument("--agreement-langs", nargs="*", default=["de", "es", "it"])
-    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    add_output_options(parser)
     args = parser.parse_args(argv)
     data = shared_data_dir()
     command = command_line("alignment", argv)
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other jobs while measured)"
     parts = [
-        "## Word alignment (xlner eflomal)",
-        "",
         f"Command: `{command.strip()}`; machine: {machine}; eflomal defaults "
         "(2 samplers, automatic iterations, seed 0, lowercased, grow-diag-final-and).",
         "",
@@ -149,10 +149,8 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "The published alignment is the reference (precision = share of xlner's links it also has).",
     ]
-    text = "\n".join(parts)
-    print(text)
-    if not args.no_write:
-        write_section("alignment", text)
+    partial = args.time_langs != ["de", "es"] or args.agreement_langs != ["de", "es", "it"]
+    publish("alignment", "Word alignment (xlner eflomal)", "\n".join(parts), args, partial)
 
 
 if __name__ == "__main__":

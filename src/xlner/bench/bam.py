@@ -20,18 +20,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from xlner.bench import PROJECTION_METHODS
-from xlner.bench.report import bar_plot, command_line, markdown_table, write_section
+from xlner.bench.links import seed_cell
+from xlner.bench.report import (
+    BENCHMARKS_MD,
+    add_output_options,
+    bar_plot,
+    command_line,
+    markdown_table,
+    plots_wanted,
+    publish,
+)
 from xlner.data import shared_data_dir
 from xlner.io import read_conll, read_pharaoh_with_ids
 from xlner.metrics import evaluate_spans, paired_bootstrap
 from xlner.project import project
+from xlner.recipe import BENCH_SEEDS, SYMMETRIZATION
 from xlner.tags import LabelMap
 from xlner.types import Alignment, Sentence, SentencePair, Span
 
@@ -118,29 +127,13 @@ def run_methods(pairs: list[SentencePair], methods=METHODS) -> dict[str, tuple[l
     return out
 
 
-def eflomal_alignments(inputs: BamInputs, extra: bool, cache_dir: Path) -> tuple[list[Alignment], int, float]:
-    """eflomal (grow-diag-final-and, seed 0) English -> bam, optionally with the en-bam parallel text; cached."""
-    path = cache_dir / f"bam-eflomal-{'extra' if extra else 'plain'}.json"
-    if path.exists():
-        data = json.loads(path.read_text())
-    else:
-        from xlner.align.eflomal import EflomalAligner
+def eflomal_alignments(inputs: BamInputs, extra: bool, cache_dir: Path | None, seed: int) -> tuple[list[Alignment], int, float]:
+    """eflomal English -> bam (the recipe's symmetrization), optionally with the en-bam parallel text; cached."""
+    from xlner.bench.links import directional_links, symmetrized
 
-        aligner = EflomalAligner(
-            extra_parallel=[shared_data_dir() / "parallel"] if extra else [],
-            src_lang="en",
-            tgt_lang="bam",
-            progress=False,
-        )
-        started = time.perf_counter()
-        links = aligner.align([(e.tokens, g.tokens) for e, g in zip(inputs.english, inputs.gold)])
-        data = {
-            "links": [sorted(a) for a in links],
-            "extra_pairs": len(aligner.extra_pairs()),
-            "seconds": time.perf_counter() - started,
-        }
-        path.write_text(json.dumps(data))
-    return [frozenset(map(tuple, a)) for a in data["links"]], data["extra_pairs"], data["seconds"]
+    pairs = [(e.tokens, g.tokens) for e, g in zip(inputs.english, inputs.gold)]
+    fwd, rev, seconds, n_extra = directional_links("bam" if extra else "bam-plain", pairs, "bam", seed, cache_dir, extra=extra)
+    return symmetrized(fwd, rev, pairs, SYMMETRIZATION), n_extra, seconds
 
 
 def spacy_spans(english: Sequence[Sentence]) -> tuple[list[list[Span]], float]:
@@ -165,31 +158,39 @@ def versus_published(inputs: BamInputs, predicted: Sequence[Sequence[Span]]) -> 
 
 
 def score_grid(inputs: BamInputs, english_spans, alignments: dict) -> tuple[dict, dict, dict]:
-    """F1, predictions and seconds per (method row, alignment name) for one set of English spans."""
+    """F1 per seed, predictions per seed and seconds (first seed) per (method row, alignment name).
+
+    ``alignments``: name -> one list of links per seed (one for published alignments).
+    """
     scores: dict = {name: {} for name, _, _ in METHODS}
     predictions: dict = {}
     seconds: dict = {}
-    for aligner, links in alignments.items():
-        pairs = pairs_for(inputs.english, english_spans, inputs.gold, links)
-        for name, (predicted, took) in run_methods(pairs).items():
-            scores[name][aligner] = f1(inputs.gold, predicted)
-            predictions[name, aligner] = predicted
-            seconds[name, aligner] = took
+    for aligner, per_seed in alignments.items():
+        for k, links in enumerate(per_seed):
+            pairs = pairs_for(inputs.english, english_spans, inputs.gold, links)
+            for name, (predicted, took) in run_methods(pairs).items():
+                scores[name].setdefault(aligner, []).append(f1(inputs.gold, predicted))
+                predictions.setdefault((name, aligner), []).append(predicted)
+                if k == 0:
+                    seconds[name, aligner] = took
     return scores, predictions, seconds
 
 
-def run(cache_dir: Path, command: str, use_spacy: bool = True, plot_path: Path | None = None) -> str:
+def run(cache_dir: Path | None, command: str, use_spacy: bool = True, plot_path: Path | None = None,
+        seeds: Sequence[int] = BENCH_SEEDS) -> str:
     inputs = load_inputs()
     gold = inputs.gold
     published_f1 = f1(gold, [s.spans for s in inputs.published])
-    alignments = dict(inputs.alignments)
+    alignments: dict[str, list[list[Alignment]]] = {name: [links] for name, links in inputs.alignments.items()}
     time_rows: list[list] = []
     n_extra = 0
     for extra in (False, True):
-        links, n_extra, took = eflomal_alignments(inputs, extra, cache_dir)
+        runs = [eflomal_alignments(inputs, extra, cache_dir, seed) for seed in seeds]
+        n_extra = runs[0][1]
         name = f"eflomal + {n_extra:,} en-bam pairs" if extra else "eflomal (test only)"
-        alignments[name] = links
-        time_rows.append([f"align: {name} (both directions)", took * 1000])
+        alignments[name] = [links for links, _, _ in runs]
+        took = sum(seconds for _, _, seconds in runs) / len(runs)
+        time_rows.append([f"align: {name} (both directions, mean of {len(seeds)} seeds)", took * 1000])
     offline_aligner = list(alignments)[-1]
     taggers = {"published English predictions": [e.spans for e in inputs.english]}
     if use_spacy:
@@ -206,20 +207,23 @@ def run(cache_dir: Path, command: str, use_spacy: bool = True, plot_path: Path |
         rows = []
         for name, row in scores.items():
             cells = [name]
-            for aligner, value in row.items():
-                p = versus_published(inputs, predictions[name, aligner])[3]
-                cells.append(f"{value:.3f}" + (("+" if value > published_f1 else "-") if p < 0.05 else ""))
+            for aligner, values in row.items():
+                tests = [versus_published(inputs, predicted) for predicted in predictions[name, aligner]]
+                above = all(d > 0 and p < 0.05 for d, _, _, p in tests)
+                below = all(d < 0 and p < 0.05 for d, _, _, p in tests)
+                cells.append(seed_cell(values) + ("+" if above else "-" if below else ""))
             rows.append(cells)
         tables.append(markdown_table(header, rows))
 
     def bootstrap_row(label: str, tagger: str, name: str, aligner: str) -> list:
-        predicted = grids[tagger][1][name, aligner]
+        predicted = grids[tagger][1][name, aligner][0]
         delta, low, high, p = versus_published(inputs, predicted)
         interval = f"[{low:+.3f}, {high:+.3f}]"
         return [label, f1(gold, predicted), delta, interval, f"{p:.3f}", "yes" if p < 0.05 else "no"]
 
     scores0 = grids[tagger0][0]
-    best_name, best_aligner = max(((m, a) for m in scores0 for a in scores0[m]), key=lambda ma: scores0[ma[0]][ma[1]])
+    best_name, best_aligner = max(((m, a) for m in scores0 for a in scores0[m]),
+                                  key=lambda ma: sum(scores0[ma[0]][ma[1]]) / len(scores0[ma[0]][ma[1]]))
     boot_rows = [
         bootstrap_row(f"pre-declared: {DEFAULT_METHOD}, {aligner}", tagger0, DEFAULT_METHOD, aligner)
         for aligner in ("TransAlign", "AccAlign")
@@ -231,7 +235,7 @@ def run(cache_dir: Path, command: str, use_spacy: bool = True, plot_path: Path |
                                        "spaCy en_core_web_sm (offline)", DEFAULT_METHOD, offline_aligner))
     sweep_rows = []
     for aligner in ("TransAlign", "AccAlign"):
-        pairs = pairs_for(inputs.english, taggers[tagger0], gold, alignments[aligner])
+        pairs = pairs_for(inputs.english, taggers[tagger0], gold, alignments[aligner][0])
         row: list = [aligner]
         for weight in STRING_WEIGHTS:
             weights = {"alignment": 1.0, "string": weight} if weight else {"alignment": 1.0}
@@ -239,7 +243,7 @@ def run(cache_dir: Path, command: str, use_spacy: bool = True, plot_path: Path |
         sweep_rows.append(row)
     ratio_rows = []
     for aligner in ("TransAlign", "AccAlign"):
-        pairs = pairs_for(inputs.english, taggers[tagger0], gold, alignments[aligner])
+        pairs = pairs_for(inputs.english, taggers[tagger0], gold, alignments[aligner][0])
         ratio_rows.append([aligner, *(
             f1(gold, project(pairs, "heuristic", preset="garcia2022", length_ratio_threshold=r)) for r in LENGTH_RATIOS
         )])
@@ -252,7 +256,9 @@ def run(cache_dir: Path, command: str, use_spacy: bool = True, plot_path: Path |
         "alignments from devil-in-details; strict span micro F1 against gold with DATE->O. "
         f"Published projected output, scored by xlner: **{published_f1:.4f}** (published 55.0: {reproduced}). "
         f"Tag repairs (I-X after O read as B-X, as seqeval does): {inputs.repairs}. "
-        "eflomal: grow-diag-final-and, seed 0; the only English-Bambara parallel text is FLORES-200 en-bam "
+        f"eflomal: {SYMMETRIZATION} (the offline recipe), seeds {', '.join(map(str, seeds))}: each eflomal cell is "
+        "the mean ± the range over the seeds, and carries + / - only when every seed is significant; in table 3 the "
+        f"eflomal row is seed {seeds[0]}. The only English-Bambara parallel text is FLORES-200 en-bam "
         f"dev+devtest ({n_extra:,} pairs; MAFAND has fr-bam only). No English translation of "
         "the bam dev set exists, so nothing was tuned on this data: the presets are fixed (the offline preset "
         "was tuned on Europarl en->de only).",
@@ -297,25 +303,25 @@ def run(cache_dir: Path, command: str, use_spacy: bool = True, plot_path: Path |
         markdown_table(["stage", "ms (1,274 sentences)"], time_rows),
     ]
     if plot_path is not None:
-        plot(plot_path, {tagger: grid[0] for tagger, grid in grids.items()})
+        means = {tagger: {m: {a: sum(v) / len(v) for a, v in row.items()} for m, row in grid[0].items()}
+                 for tagger, grid in grids.items()}
+        plot(plot_path, means)
     return "\n".join(text)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark (``argv`` as on the command line) and write its section and plot."""
     parser = argparse.ArgumentParser(prog="xlner bench bam", description=__doc__.splitlines()[0])
-    parser.add_argument("--cache-dir", type=Path, default=None, help="reuse eflomal alignments between runs")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(BENCH_SEEDS), help="eflomal seeds (at least 3 to publish)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)")
     parser.add_argument("--no-spacy", action="store_true", help="skip the spaCy-tagged English (table 2)")
     parser.add_argument("--no-plot", action="store_true", help="do not write docs/bam.png")
+    add_output_options(parser)
     args = parser.parse_args(argv)
-    docs = Path(__file__).resolve().parents[3] / "docs"
-    with tempfile.TemporaryDirectory() as tmp:
-        cache_dir = args.cache_dir or Path(tmp)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        plot_path = None if args.no_plot else docs / "bam.png"
-        markdown = run(cache_dir, command_line("bam", argv), not args.no_spacy, plot_path)
-    print(markdown)
-    write_section("bam", "## MasakhaNER 2.0 bam translate-test on published inputs\n\n" + markdown)
+    partial = args.no_spacy or len(args.seeds) < 3
+    plot_path = None if args.no_plot or not plots_wanted(args, partial) else BENCHMARKS_MD.parent / "bam.png"
+    markdown = run(args.cache_dir, command_line("bam", argv), not args.no_spacy, plot_path, args.seeds)
+    publish("bam", "MasakhaNER 2.0 bam translate-test on published inputs", markdown, args, partial)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from xlner.bench.report import command_line, markdown_table, write_section
+from xlner.bench.report import add_output_options, command_line, markdown_table, publish
 from xlner.data import shared_data_dir
 from xlner.errors import InputError
 from xlner.io import read_pharaoh
@@ -309,15 +309,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="xlner bench conll-reproduction", description=__doc__.splitlines()[0])
     parser.add_argument("--directions", nargs="+", default=DIRECTIONS, choices=DIRECTIONS)
     parser.add_argument("--examples", action="store_true", help="also print one differing sentence per cause and file")
+    add_output_options(parser)
     args = parser.parse_args(argv)
     markdown, results = run(args.directions, command_line("conll-reproduction", argv))
-    print(markdown)
+    publish("conll-reproduction", "Reproduction of the published heuristic (Easy-Label-Projection)", markdown, args,
+            partial=sorted(args.directions) != sorted(DIRECTIONS))
     if args.examples:
         for r in results:
             for cause, (k, pair, pub, mine) in r.examples.items():
                 print(f"\n[{r.direction} {r.mt} {r.aligner}] block {k}, {cause}: {describe_example(pair, pub, mine)}")
-    title = "## Reproduction of the published heuristic (Easy-Label-Projection)\n\n"
-    write_section("conll-reproduction", title + markdown)
 
 
 if __name__ == "__main__":

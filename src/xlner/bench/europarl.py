@@ -1,10 +1,11 @@
 """Europarl-NER intrinsic benchmark: project gold English spans onto the human
 German / Spanish translation and score against their gold, with offline components.
 
-    xlner bench europarl [--langs de es] [--cache-dir DIR]
+    xlner bench europarl [--langs de es] [--seeds 0 1 2] [--cache-dir DIR] [--output FILE | --no-write]
 
-Tables (printed and written to docs/benchmarks.md, section "europarl"):
-1. methods under the offline default alignment (eflomal + extra parallel text, grow-diag-final-and);
+Tables (printed and written to docs/benchmarks.md, section "europarl"), each
+eflomal-based cell the mean and range over the seeds:
+1. methods under the offline default alignment (eflomal + extra parallel text, the recipe's symmetrization);
 2. heuristic and ILP F1 for eflomal without / with extra parallel text, per symmetrization;
 3. time per stage.
 """
@@ -12,47 +13,34 @@ Tables (printed and written to docs/benchmarks.md, section "europarl"):
 from __future__ import annotations
 
 import argparse
-import json
-import tempfile
+import statistics
 import time
 from pathlib import Path
 
-from xlner.align.eflomal import EflomalAligner
 from xlner.align.symmetrize import METHODS as SYMMETRIZATIONS
 from xlner.bench import PROJECTION_METHODS
-from xlner.bench.report import BENCHMARKS_MD, bar_plot, command_line, markdown_table, write_section
+from xlner.bench.links import directional_links, seed_cell, symmetrized
+from xlner.bench.report import (
+    BENCHMARKS_MD,
+    add_output_options,
+    bar_plot,
+    command_line,
+    markdown_table,
+    plots_wanted,
+    publish,
+)
 from xlner.data import shared_data_dir
 from xlner.io import read_conll
 from xlner.metrics import evaluate_spans
 from xlner.project import project
+from xlner.recipe import BENCH_SEEDS, SYMMETRIZATION
 from xlner.tags import LabelMap
 from xlner.types import SentencePair
 
 METHODS = PROJECTION_METHODS
-DEFAULT_SYMMETRIZATION = "intersection"
 #: Best published F1 on these inputs (Politov et al. 2025, neural mBERT aligners).
 PUBLISHED_BEST = {"de": 0.921, "es": 0.916}
 NO_MISC = LabelMap.from_options(ignore=["MISC"])
-
-
-def directional_alignments(lang: str, src, tgt, extra: bool, cache_dir: Path) -> tuple[list, list, float]:
-    """eflomal forward / reverse links (cached as JSON), and the seconds eflomal took."""
-    path = cache_dir / f"europarl-en-{lang}-{'extra' if extra else 'plain'}.json"
-    if path.exists():
-        data = json.loads(path.read_text())
-    else:
-        data_dir = shared_data_dir()
-        aligner = EflomalAligner(
-            extra_parallel=[data_dir / "parallel"] if extra else [], src_lang="en", tgt_lang=lang, progress=False
-        )
-        started = time.perf_counter()
-        fwd, rev = aligner.align_directional([(s.tokens, t.tokens) for s, t in zip(src, tgt)])
-        seconds = time.perf_counter() - started
-        data = {"fwd": [sorted(a) for a in fwd], "rev": [sorted(a) for a in rev], "seconds": seconds,
-                "extra_pairs": len(aligner.extra_pairs())}
-        path.write_text(json.dumps(data))
-    to_set = lambda links: [frozenset(map(tuple, a)) for a in links]  # noqa: E731
-    return to_set(data["fwd"]), to_set(data["rev"]), data["seconds"], data["extra_pairs"]
 
 
 def f1s(gold, predicted) -> tuple[float, float]:
@@ -60,44 +48,58 @@ def f1s(gold, predicted) -> tuple[float, float]:
     return evaluate_spans(gold, predicted).micro.f1, evaluate_spans(gold, predicted, label_map=NO_MISC).micro.f1
 
 
-def run(langs: list[str], cache_dir: Path, command: str) -> str:
-    from xlner.align.symmetrize import symmetrize
-
+def run(langs: list[str], cache_dir: Path | None, command: str, plot: bool = True,
+        seeds: tuple[int, ...] = BENCH_SEEDS) -> str:
     data_dir = shared_data_dir() / "europarl-ner"
     src = read_conll(data_dir / "en.test.conll").sentences
-    method_rows: dict[str, list] = {name: [name] for name, _, _ in METHODS}
-    align_rows: list[list] = []
+    scores: dict[tuple, list[float]] = {}  # (lang, extra, symmetrization, method row, MISC kept?) -> per seed
     time_rows: list[list] = []
+    n_extra_of: dict[str, int] = {}
     for lang in langs:
         tgt = read_conll(data_dir / f"{lang}.test.conll").sentences
         gold = [t.spans for t in tgt]
+        token_pairs = [(s.tokens, t.tokens) for s, t in zip(src, tgt)]
         for extra in (False, True):
-            fwd, rev, align_seconds, n_extra = directional_alignments(lang, src, tgt, extra, cache_dir)
-            for sym in SYMMETRIZATIONS:
-                alignments = [symmetrize(f, r, sym, len(s.tokens), len(t.tokens)) for f, r, s, t in zip(fwd, rev, src, tgt)]
-                pairs = [SentencePair(s.tokens, t.tokens, list(s.spans), a) for s, t, a in zip(src, tgt, alignments)]
-                heuristic = f1s(gold, project(pairs, "heuristic", preset="garcia2022"))
-                ilp = f1s(gold, project(pairs, "ilp", preset="offline"))
-                align_rows.append([f"en->{lang}", f"{n_extra:,}" if extra else "none", sym, *heuristic, *ilp])
-                if extra and sym == DEFAULT_SYMMETRIZATION:
-                    for name, method, options in METHODS:
+            align_seconds = []
+            for seed in seeds:
+                name = f"europarl-{lang}" if extra else f"europarl-{lang}-plain"
+                fwd, rev, took, n_extra = directional_links(name, token_pairs, lang, seed, cache_dir, extra=extra)
+                align_seconds.append(took)
+                if extra:
+                    n_extra_of[lang] = n_extra
+                for sym in SYMMETRIZATIONS:
+                    alignments = symmetrized(fwd, rev, token_pairs, sym)
+                    pairs = [SentencePair(s.tokens, t.tokens, list(s.spans), a) for s, t, a in zip(src, tgt, alignments)]
+                    rows = METHODS if extra and sym == SYMMETRIZATION else [m for m in METHODS if m[0] in SWEPT]
+                    for row, method, options in rows:
                         started = time.perf_counter()
                         predicted = project(pairs, method, **options)
                         seconds = time.perf_counter() - started
-                        method_rows[name] += list(f1s(gold, predicted))
-                        time_rows.append([f"en->{lang}", name, seconds * 1000, seconds * 1000 / len(pairs) * 1000])
-                    time_rows.append([f"en->{lang}", f"eflomal + {n_extra:,} extra pairs (both directions)",
-                                      align_seconds * 1000, align_seconds * 1000 / len(pairs) * 1000])
+                        for misc, value in zip((True, False), f1s(gold, predicted)):
+                            scores.setdefault((lang, extra, sym, row, misc), []).append(value)
+                        if extra and sym == SYMMETRIZATION and seed == seeds[0]:
+                            time_rows.append([f"en->{lang}", row, seconds * 1000, seconds * 1000 / len(pairs) * 1000])
+            if extra:
+                took = statistics.fmean(align_seconds)
+                time_rows.append([f"en->{lang}", f"eflomal + {n_extra_of[lang]:,} extra pairs (both directions, mean of "
+                                  f"{len(seeds)} seeds)", took * 1000, took * 1000 / len(src) * 1000])
+    method_rows = {row: [row, *(seed_cell(scores[lang, True, SYMMETRIZATION, row, misc])
+                                for lang in langs for misc in (True, False))] for row, _, _ in METHODS}
+    align_rows = [
+        [f"en->{lang}", f"{n_extra_of[lang]:,}" if extra else "none", sym,
+         *(seed_cell(scores[lang, extra, sym, row, misc]) for row in SWEPT for misc in (True, False))]
+        for lang in langs for extra in (False, True) for sym in SYMMETRIZATIONS
+    ]
     header = ["method"] + [f"en->{lang} {cols}" for lang in langs for cols in ("F1", "F1 MISC->O")]
     text = [
         f"Command: `{command}`",
         "",
         "Europarl-NER (799 sentence-parallel sentences): gold English spans projected onto the human "
         "translation, strict span F1 (seqeval) against its gold, PER/ORG/LOC/MISC and with MISC->O. "
-        f"Offline only: eflomal (seed 0) with the extra parallel text of ../shared/data/parallel, {DEFAULT_SYMMETRIZATION}. "
-        "The offline preset's weights were tuned on en->de only (its exact-copy rule was chosen on translate-train "
-        "errors and checked here). Best published (neural mBERT aligners): de 0.921, es 0.916. "
-        f"Plot: [europarl.png](europarl.png) (same command).",
+        f"Offline only: eflomal with the extra parallel text of ../shared/data/parallel, {SYMMETRIZATION} "
+        f"(the offline recipe, chosen in the defaults section); seeds {', '.join(map(str, seeds))}, each cell "
+        "the mean ± the range (max - min) over the seeds. Best published (neural mBERT aligners): de 0.921, "
+        "es 0.916." + (" Plot: [europarl.png](europarl.png) (same command, seed means)." if plot else ""),
         "",
         markdown_table(header, list(method_rows.values())),
         "",
@@ -107,12 +109,19 @@ def run(langs: list[str], cache_dir: Path, command: str) -> str:
         markdown_table(["pair", "extra pairs", "symmetrization", "heuristic F1", "heuristic F1 MISC->O",
                         "ILP F1", "ILP F1 MISC->O"], align_rows),
         "",
-        "Time (this 2-core machine, one process; projection = candidates + scores + solve for ILP/greedy):",
+        f"Time (this 2-core machine, one process; projection = candidates + scores + solve for ILP/greedy, seed {seeds[0]}):",
         "",
         markdown_table(["pair", "stage", "ms (799 sentences)", "ms per 1,000 sentences"], time_rows),
     ]
-    plot_methods(langs, method_rows)
+    if plot:
+        means = {row: [row, *(statistics.fmean(scores[lang, True, SYMMETRIZATION, row, misc])
+                              for lang in langs for misc in (True, False))] for row, _, _ in METHODS}
+        plot_methods(langs, means)
     return "\n".join(text)
+
+
+#: The method rows of the symmetrization table.
+SWEPT = ("heuristic, preset garcia2022", "ILP, alignment + string (offline default)")
 
 
 def plot_methods(langs: list[str], method_rows: dict[str, list]) -> None:
@@ -131,14 +140,13 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark (``argv`` as on the command line) and write its section."""
     parser = argparse.ArgumentParser(prog="xlner bench europarl", description=__doc__.splitlines()[0])
     parser.add_argument("--langs", nargs="+", default=["de", "es"])
-    parser.add_argument("--cache-dir", type=Path, default=None, help="reuse eflomal alignments between runs")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(BENCH_SEEDS), help="eflomal seeds (at least 3 to publish)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)")
+    add_output_options(parser)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        cache_dir = args.cache_dir or Path(tmp)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        markdown = run(args.langs, cache_dir, command_line("europarl", argv))
-    print(markdown)
-    write_section("europarl", "## Europarl-NER projection (en -> de, es)\n\n" + markdown)
+    partial = sorted(args.langs) != ["de", "es"] or len(args.seeds) < 3
+    markdown = run(args.langs, args.cache_dir, command_line("europarl", argv), plots_wanted(args, partial), tuple(args.seeds))
+    publish("europarl", "Europarl-NER projection (en -> de, es)", markdown, args, partial)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import fcntl
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 _CHECKOUT = Path(__file__).resolve().parents[3]
@@ -19,16 +23,57 @@ def command_line(name: str, argv: list[str] | None = None) -> str:
 
 
 def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD) -> None:
-    """Replace (or append) the section between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
+    """Replace (or append) the section between ``<!-- name:start -->`` and ``<!-- name:end -->``.
+
+    The read-modify-write holds an exclusive lock on ``PATH.lock`` and the new
+    text replaces ``path`` through a temporary file of its own, so concurrent
+    benchmarks never lose each other's sections.
+    """
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{markdown.rstrip()}\n{end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+        pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+        text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--output FILE`` and ``--no-write``, shared by every benchmark."""
+    parser.add_argument("--output", type=Path, default=None,
+                        help="markdown file to write the section into (default docs/benchmarks.md; "
+                             "a partial run writes only with --output)")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no file")
+
+
+def publish(name: str, title: str, markdown: str, args: argparse.Namespace, partial: bool = False) -> bool:
+    """Print the section and write it where ``args`` say; True when something was written.
+
+    A partial run (a subset of languages, sets or directions) never replaces
+    the published section of docs/benchmarks.md: it writes only to ``--output``.
+    """
+    print(markdown)
+    if args.no_write:
+        return False
+    if args.output is None and partial:
+        print(f"\n(partial run: {BENCHMARKS_MD} not written; use --output FILE to keep these rows)", file=sys.stderr)
+        return False
+    write_section(name, f"## {title}\n\n{markdown}", args.output or BENCHMARKS_MD)
+    return True
+
+
+def plots_wanted(args: argparse.Namespace, partial: bool = False) -> bool:
+    """Plots go beside docs/benchmarks.md only when the full section is written there."""
+    return not (args.no_write or partial or args.output is not None)
 
 
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlner.bench.report import command_line, markdown_table, write_section
+from xlner.bench.report import add_output_options, command_line, markdown_table, publish
 
 SIZES = [10_000, 100_000, 1_000_000]
 RUNS = ["local", "ray:1", "ray:2"]
@@ -112,7 +112,9 @@ def run_one(size: int, engine: str, workers: int, shard_size: int, method: str, 
     """One measured run in this process: returns sentences/s and the driver's peak RSS."""
     import resource
 
-    from xlner.bench.scale import SyntheticRead  # by its module name, not __main__, so Ray workers can import it
+    from xlner.bench.scale import (
+        SyntheticRead,  # by its module name, not __main__, so Ray workers can import it
+    )
     from xlner.engines import RayOptions, Stage, failure_of, run_stages
     from xlner.engines.jobs import ProjectStage, WriteStage
     from xlner.pipeline import Context
@@ -222,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", nargs="+", default=RUNS, help="local, ray:1, ray:2 (engine:workers)")
     parser.add_argument("--shard-size", type=int, default=10_000)
     parser.add_argument("--method", default="heuristic", help="projection method (default heuristic: the cheapest, so engine overhead shows most)")
-    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    add_output_options(parser)
     parser.add_argument("--run-one", nargs=3, metavar=("SIZE", "ENGINE", "WORKERS"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -240,9 +242,8 @@ def main(argv: list[str] | None = None) -> None:
                 raise SystemExit("failed shards:\n" + "\n".join(result["failures"]))
             results.append(result)
     markdown = render(results, command_line("scale", argv), args.shard_size, args.method)
-    print(markdown)
-    if not args.no_write:
-        write_section("scale", "## Scale: projection throughput and memory, local vs Ray (synthetic en-de)\n\n" + markdown)
+    partial = args.sizes != SIZES or args.runs != RUNS
+    publish("scale", "Scale: projection throughput and memory, local vs Ray (synthetic en-de)", markdown, args, partial)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from xlner.bench.report import command_line, markdown_table, write_section
+from xlner.bench.report import add_output_options, command_line, markdown_table, publish
 from xlner.data import shared_data_dir
 from xlner.types import SentencePair
 
@@ -154,20 +154,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ner-batch-size", type=int, default=32)
     parser.add_argument("--nmt-batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--no-write", action="store_true")
+    add_output_options(parser)
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(args.threads)
     rows = run(args)
     table = markdown_table(HEADER, rows)
-    print(table)
-    if args.no_write:
-        return
     models = "real models" if args.ner_model and args.nmt_model else "tiny random models (tests/tiny_models.py)"
     text = "\n".join([
-        "## Model-based projection scores: throughput (scoring)",
-        "",
         (f"`{command_line('scoring', argv)}` on {platform.processor() or platform.machine()}, device {args.device}, "
          f"torch threads {torch.get_num_threads()}, {models}."),
         "",
@@ -183,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
          "(XLM-R large NER, NLLB-200 3.3B) is far lower and not comparable. For scale, the published implementation "
          "(Politov et al. 2025) took 700-1,500 s for the 799 sentences with real models."),
     ])
-    write_section("scoring", text)
+    publish("scoring", "Model-based projection scores: throughput (scoring)", text, args)
 
 
 if __name__ == "__main__":

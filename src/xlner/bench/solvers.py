@@ -4,7 +4,7 @@
 
 Gold English spans (en.test.conll) are projected onto the human German and
 Spanish sentences with eflomal alignments (with the extra parallel text;
-cached in --cache-dir, the same files as `xlner bench europarl`), then:
+seed 0, the benchmarks' shared link cache, see xlner.bench.links), then:
 
 - time per stage of candidate matching (candidates, scores, solve) and of the
   heuristic, for the 799 sentences;
@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from xlner.align.symmetrize import symmetrize
-from xlner.bench.europarl import directional_alignments
-from xlner.bench.report import command_line, markdown_table, write_section
+from xlner.bench.links import directional_links, symmetrized
+from xlner.bench.report import add_output_options, command_line, markdown_table, publish
 from xlner.data import shared_data_dir
 from xlner.io import read_conll
 from xlner.metrics import evaluate_spans
@@ -38,6 +36,7 @@ from xlner.project.heuristic import project_heuristic
 from xlner.project.matching import fused_scores, match, sentence_problem
 from xlner.project.scores import PairIndex
 from xlner.project.solve import Constraint, MatchingProblem
+from xlner.recipe import SYMMETRIZATION
 from xlner.registry import registry
 from xlner.tags import LabelMap
 from xlner.types import SentencePair
@@ -93,16 +92,16 @@ def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return best, out
 
 
-def load_pairs(lang: str, symmetrization: str, extra: bool, cache_dir: Path) -> tuple[list[SentencePair], list]:
+def load_pairs(lang: str, symmetrization: str, extra: bool, cache_dir: Path | None) -> tuple[list[SentencePair], list]:
     """Europarl en -> ``lang`` pairs with symmetrized eflomal alignments, and the gold target spans."""
     data_dir = shared_data_dir() / "europarl-ner"
     src = read_conll(data_dir / "en.test.conll").sentences
     tgt = read_conll(data_dir / f"{lang}.test.conll").sentences
-    fwd, rev, _, _ = directional_alignments(lang, src, tgt, extra, cache_dir)
-    pairs = [
-        SentencePair(s.tokens, t.tokens, list(s.spans), symmetrize(f, r, symmetrization, len(s.tokens), len(t.tokens)))
-        for s, t, f, r in zip(src, tgt, fwd, rev)
-    ]
+    token_pairs = [(s.tokens, t.tokens) for s, t in zip(src, tgt)]
+    name = f"europarl-{lang}" if extra else f"europarl-{lang}-plain"
+    fwd, rev, _, _ = directional_links(name, token_pairs, lang, 0, cache_dir, extra=extra)
+    alignments = symmetrized(fwd, rev, token_pairs, symmetrization)
+    pairs = [SentencePair(s.tokens, t.tokens, list(s.spans), a) for s, t, a in zip(src, tgt, alignments)]
     return pairs, [t.spans for t in tgt]
 
 
@@ -211,17 +210,14 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark (``argv`` as on the command line) and write its section."""
     parser = argparse.ArgumentParser(prog="xlner bench solvers", description=__doc__.splitlines()[0])
     parser.add_argument("--langs", nargs="+", default=["de", "es"])
-    parser.add_argument("--symmetrization", default="intersection")
+    parser.add_argument("--symmetrization", default=SYMMETRIZATION)
     parser.add_argument("--no-extra", action="store_true", help="align without the extra parallel text")
     parser.add_argument("--repeat", type=int, default=5, help="times are the best of this many runs")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="reuse eflomal alignments between runs")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)")
+    add_output_options(parser)
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory() as tmp:
-        args.cache_dir = args.cache_dir or Path(tmp)
-        args.cache_dir.mkdir(parents=True, exist_ok=True)
-        sections = [language_section(lang, args) for lang in args.langs]
+    sections = [language_section(lang, args) for lang in args.langs]
     extra = "without" if args.no_extra else "with"
     text = "\n".join([
         f"Command: `{command_line('solvers', argv)}`",
@@ -237,9 +233,8 @@ def main(argv: list[str] | None = None) -> None:
         "",
         NOTES,
     ])
-    print(text)
-    if not args.no_write:
-        write_section("solvers", "## Projection engine: stages and solvers (Europarl-NER)\n\n" + text)
+    partial = sorted(args.langs) != ["de", "es"]
+    publish("solvers", "Projection engine: stages and solvers (Europarl-NER)", text, args, partial)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,15 @@
 """Translate-train against T-Projection's silver data: same translations, same tagger, MasakhaNER 2.0 test.
 
-    xlner bench translate-train [--langs hau ibo swa yor] [--cache-dir DIR] [--max-train N]
+    xlner bench translate-train [--langs hau ibo swa yor] [--seeds 0 1 2] [--cache-dir DIR] [--max-train N]
 
 For each language, ../shared/data/translate-train/<lang> holds CoNLL-2003
 English train sentences with gold PER/ORG/LOC (``en.conll``) and their
 machine translation (``tgt.conll``) with the labels T-Projection
 (Garcia-Ferrero et al. 2023) projected onto it. xlner projects the English
 gold onto the same target tokens (T-Projection's labels are never read into
-the projection) with offline components: eflomal (seed 0) aligned together
-with the en-<lang> text of ../shared/data/parallel, grow-diag-final-and, then
-the ILP ``offline`` preset, the heuristic (``garcia2022``) and the ILP silver
+the projection) with offline components: eflomal (once per seed) aligned
+together with the en-<lang> text of ../shared/data/parallel, the offline
+recipe's symmetrization, then the ILP ``offline`` preset, the heuristic (``garcia2022``) and the ILP silver
 filtered by confidence. One CRF (:func:`xlner.downstream.train_crf`, same
 settings) is trained per silver set and scored on MasakhaNER 2.0 test with
 DATE->O. Tables (printed and written to docs/benchmarks.md, section
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import tempfile
 import time
 import unicodedata
@@ -30,18 +31,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from xlner.bench.report import BENCHMARKS_MD, command_line, markdown_table, write_section
+from xlner.bench.links import seed_cell
+from xlner.bench.report import (
+    BENCHMARKS_MD,
+    add_output_options,
+    command_line,
+    markdown_table,
+    plots_wanted,
+    publish,
+)
 from xlner.data import shared_data_dir
 from xlner.errors import InputError
 from xlner.io import read_conll
 from xlner.metrics import evaluate_spans, paired_bootstrap
+from xlner.recipe import BENCH_SEEDS, SYMMETRIZATION
 from xlner.tags import LabelMap
 from xlner.types import Sentence, SentencePair, Span
 
 LANGS = ["hau", "ibo", "swa", "yor"]
 EVAL_MAP = LabelMap.from_options(maps=["DATE=O"])
 CRF_OPTIONS: dict[str, Any] = {"c1": 0.1, "c2": 0.1, "max_iterations": 100, "seed": 0}
-SYMMETRIZATION = "grow-diag-final-and"
 #: Fixed before looking at any test score: keep ILP silver sentences whose confidence is at least this.
 CONFIDENCE_THRESHOLD = 0.5
 #: xlner projections: key -> (row name, method, options).
@@ -69,6 +78,7 @@ class LanguageResult:
     extra_pairs: int
     test_sentences: int
     english_spans: int
+    seed: int = 0
     f1: dict[str, float] = field(default_factory=dict)
     silver_spans: dict[str, int] = field(default_factory=dict)
     silver_sentences: dict[str, int] = field(default_factory=dict)
@@ -97,14 +107,24 @@ def _source_digest(*modules: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def bench_cache(cache_dir: Path | None) -> Path:
+    """Where this benchmark caches projections and CRF runs (``--cache-dir``, else $XLNER_CACHE or ~/.cache/xlner)."""
+    from xlner.cache import default_cache_dir
+
+    folder = (cache_dir or default_cache_dir()) / "bench-translate-train"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def _cached(path: Path, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Read JSON from ``path``, or compute it, write it and return it."""
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
     data = compute()
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(data, out)
+    os.replace(tmp, path)
     return data
 
 
@@ -133,28 +153,15 @@ def load_pairs(
 
 
 def align(
-    lang: str, english: Sequence[Sentence], target_tokens: Sequence[Sequence[str]], cache_dir: Path, extra: bool = True
+    lang: str, english: Sequence[Sentence], target_tokens: Sequence[Sequence[str]], cache_dir: Path | None,
+    extra: bool = True, seed: int = 0,
 ) -> tuple[list[frozenset], int, float]:
     """eflomal alignments (with the en-``lang`` parallel text when ``extra``), extra pair count, seconds; cached."""
-    from xlner.align.eflomal import EflomalAligner
-    from xlner.align.symmetrize import symmetrize
+    from xlner.bench.links import directional_links, symmetrized
 
-    extra_parallel = [shared_data_dir() / "parallel"] if extra else []
-    aligner = EflomalAligner(extra_parallel=extra_parallel, src_lang="en", tgt_lang=lang, progress=False)
     pairs = [(s.tokens, list(t)) for s, t in zip(english, target_tokens)]
-
-    def compute() -> dict[str, Any]:
-        started = time.perf_counter()
-        fwd, rev = aligner.align_directional(pairs)
-        return {"fwd": [sorted(a) for a in fwd], "rev": [sorted(a) for a in rev],
-                "seconds": time.perf_counter() - started, "extra_pairs": len(aligner.extra_pairs())}
-
-    data = _cached(cache_dir / f"tt-{lang}-align-{_digest(pairs, aligner.config())}.json", compute)
-    alignments = [
-        symmetrize(frozenset(map(tuple, f)), frozenset(map(tuple, r)), SYMMETRIZATION, len(s), len(t))
-        for f, r, (s, t) in zip(data["fwd"], data["rev"], pairs)
-    ]
-    return alignments, data["extra_pairs"], data["seconds"]
+    fwd, rev, seconds, n_extra = directional_links(f"tt-{lang}", pairs, lang, seed, cache_dir, extra=extra)
+    return symmetrized(fwd, rev, pairs, SYMMETRIZATION), n_extra, seconds
 
 
 def _drop_overlaps(spans: Sequence[Span]) -> list[Span]:
@@ -249,6 +256,7 @@ def run_language(
     crf_options: dict[str, Any] | None = None,
     n_bootstrap: int = 1000,
     attach: bool = True,
+    seed: int = 0,
 ) -> LanguageResult:
     """Align, project, train one CRF per silver set and score it on MasakhaNER 2.0 ``lang`` test (DATE->O).
 
@@ -261,8 +269,9 @@ def run_language(
     english, target = load_pairs(lang, max_train)
     target_tokens = [t.tokens for t in target]  # T-Projection's labels stay out of xlner's projection
     test = load_dataset("masakhaner2", lang, "test", label_map=EVAL_MAP)[:max_test]
-    alignments, n_extra, align_seconds = align(lang, english, target_tokens, cache_dir, extra)
-    result = LanguageResult(lang, len(english), n_extra, len(test), sum(len(s.spans) for s in english))
+    alignments, n_extra, align_seconds = align(lang, english, target_tokens, cache_dir, extra, seed)
+    cache_dir = bench_cache(cache_dir)
+    result = LanguageResult(lang, len(english), n_extra, len(test), sum(len(s.spans) for s in english), seed)
     result.seconds[f"eflomal ({len(english):,} + {n_extra:,} extra pairs)"] = align_seconds
 
     silver: dict[str, list[Sentence]] = {TPROJECTION: target}
@@ -347,27 +356,47 @@ def _mark(tests: dict[str, tuple[float, float, float, float]], key: str) -> str:
     return significance(tests[key][3]) if key in tests else ""
 
 
-def render(results: Sequence[LanguageResult], command: str, plot: str | None = None) -> str:
-    """The markdown section: description, tables and (when given) the plot link."""
+def _all_significant(tests: Sequence[tuple[float, float, float, float]]) -> str:
+    """The weakest significance mark shared by every seed's test, when all point the same way."""
+    if not tests or not (all(t[0] > 0 for t in tests) or all(t[0] < 0 for t in tests)):
+        return ""
+    return significance(max(t[3] for t in tests))
+
+
+def render(by_seed: Sequence[Sequence[LanguageResult]], command: str, plot: str | None = None) -> str:
+    """The markdown section: ``by_seed[k]`` is every language's result with the k-th eflomal seed."""
+    results = by_seed[0]
     langs = [r.lang for r in results]
-    averaged = {key: average_bootstrap(results, key) for key in SYSTEMS if key != TPROJECTION}
+    seeds = [r_list[0].seed for r_list in by_seed]
+    averaged = {key: [average_bootstrap(rs, key) for rs in by_seed] for key in SYSTEMS if key != TPROJECTION}
+
+    def over_seeds(value: Callable[[LanguageResult], float], k: int) -> list[float]:
+        return [value(rs[k]) for rs in by_seed]
+
     f1_rows = []
     for key, name in SYSTEMS.items():
-        cells = [f"{r.f1[key]:.3f}{_mark(r.bootstrap, key)}" for r in results]
-        average = sum(r.f1[key] for r in results) / len(results)
-        f1_rows.append([name, *cells, f"{average:.3f}{_mark(averaged, key)}"])
-    boot_rows = [
-        [lang, SYSTEMS[key], f"{delta:+.3f}", f"[{low:+.3f}, {high:+.3f}]", f"{p:.3f}"]
-        for key in averaged
-        for lang, (delta, low, high, p) in [(r.lang, r.bootstrap[key]) for r in results] + [("average", averaged[key])]
-    ]
+        cells = [seed_cell(over_seeds(lambda r: r.f1[key], k))
+                 + (_all_significant([rs[k].bootstrap[key] for rs in by_seed]) if key in averaged else "")
+                 for k in range(len(langs))]
+        averages = [sum(r.f1[key] for r in rs) / len(rs) for rs in by_seed]
+        f1_rows.append([name, *cells, seed_cell(averages) + _all_significant(averaged.get(key, []))])
+    boot_rows = []
+    for key in averaged:
+        for k, lang in enumerate([*langs, "average"]):
+            tests = averaged[key] if lang == "average" else [rs[k].bootstrap[key] for rs in by_seed]
+            boot_rows.append([lang, SYSTEMS[key], *(f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p {p:.3f}" for d, lo, hi, p in tests)])
     agree_rows = [[r.lang, "English gold", r.pairs, r.english_spans, "", ""] for r in results]
     for key in SYSTEMS:
-        for r in results:
-            f1, same = r.agreement.get(key, ("", ""))
-            agree_rows.append([r.lang, SYSTEMS[key], r.silver_sentences[key], r.silver_spans[key], f1, same])
-    attached = [r for r in results if r.f1_marks_attached]
-    attached_rows = [[SYSTEMS[key], *(r.f1_marks_attached[key] for r in attached)] for key in SYSTEMS]
+        for k, r in enumerate(results):
+            cells = ["", ""]
+            if key in r.agreement:
+                cells = [seed_cell(over_seeds(lambda x: x.agreement[key][0], k)),
+                         seed_cell(over_seeds(lambda x: x.agreement[key][1], k))]
+            agree_rows.append([r.lang, SYSTEMS[key], seed_cell(over_seeds(lambda x: float(x.silver_sentences[key]), k)),
+                               seed_cell(over_seeds(lambda x: float(x.silver_spans[key]), k)), *cells])
+    attached = [k for k, r in enumerate(results) if r.f1_marks_attached]
+    attached_rows = [[SYSTEMS[key], *(seed_cell(over_seeds(lambda r: r.f1_marks_attached[key], k)) for k in attached)]
+                     for key in SYSTEMS]
     time_rows = [[r.lang, stage, seconds] for r in results for stage, seconds in r.seconds.items()]
     extra = ", ".join(f"{r.lang} {r.extra_pairs:,}" for r in results)
     crf = ", ".join(f"{k}={v}" for k, v in CRF_OPTIONS.items())
@@ -378,29 +407,31 @@ def render(results: Sequence[LanguageResult], command: str, plot: str | None = N
         "gold PER/ORG/LOC, machine-translated; "
         + ", ".join(f"{r.lang} {r.pairs:,}" for r in results)
         + " pairs). xlner projects the English gold onto the target tokens (T-Projection's labels are not read) "
-        f"with eflomal (seed 0, {SYMMETRIZATION}) aligned together with the pairs and the en-<lang> text of "
-        f"../shared/data/parallel (extra pairs: {extra}). The confidence filter keeps ILP silver sentences with "
+        f"with eflomal ({SYMMETRIZATION}, the offline recipe) aligned together with the pairs and the en-<lang> "
+        f"text of ../shared/data/parallel (extra pairs: {extra}); eflomal seeds {', '.join(map(str, seeds))}, each "
+        "cell the mean ± the range (max - min) over the seeds. The confidence filter keeps ILP silver sentences with "
         f"confidence >= {CONFIDENCE_THRESHOLD} (fixed in advance; sentences without entities have confidence 1). "
         f"Each silver set trains the same CRF (xlner.downstream.train_crf, {crf}); strict span micro F1 on "
         f"MasakhaNER 2.0 test ({', '.join(f'{r.lang} {r.test_sentences:,}' for r in results)} sentences), DATE->O. "
         "Marks: paired bootstrap (1,000 resamples of test sentences, seed 0) against T-Projection's row, "
-        "one-sided p < 0.05 `*`, < 0.01 `**` in the observed direction (better or worse: the sign is in the "
-        "bootstrap table below); for the average, every language's test set is resampled and the average F1 "
-        "difference is tested.",
+        "one-sided p < 0.05 `*`, < 0.01 `**`, shown only when every seed's test is significant in the same "
+        "direction (the sign is in the bootstrap table below); for the average, every language's test set is "
+        "resampled and the average F1 difference is tested.",
         "",
         markdown_table(["silver data", *langs, "average"], f1_rows),
         "",
-        "Average over languages, xlner minus T-Projection: "
-        + "; ".join(f"{SYSTEMS[key]} {delta:+.3f} (p {p:.3f})" for key, (delta, _, _, p) in averaged.items())
+        "Average over languages, xlner minus T-Projection, per seed: "
+        + "; ".join(f"{SYSTEMS[key]} " + ", ".join(f"{d:+.3f} (p {p:.3f})" for d, _, _, p in tests)
+                    for key, tests in averaged.items())
         + ".",
         "",
     ]
     if plot:
         text += [f"![translate-train F1 per language]({plot})", ""]
     text += [
-        "Paired bootstrap of test F1, xlner minus T-Projection (95% interval, one-sided p):",
+        "Paired bootstrap of test F1, xlner minus T-Projection, per eflomal seed (95% interval, one-sided p):",
         "",
-        markdown_table(["lang", "silver data", "delta F1", "95% interval", "p"], boot_rows),
+        markdown_table(["lang", "silver data", *(f"seed {s}" for s in seeds)], boot_rows),
         "",
         "Silver data: sentences, spans, and agreement with T-Projection's silver labels on the same tokens "
         "(span micro F1 against T-Projection's, share of sentences with identical spans):",
@@ -411,34 +442,35 @@ def render(results: Sequence[LanguageResult], command: str, plot: str | None = N
     ]
     if attached:
         text += [
-            f"Tokenization check ({', '.join(r.lang for r in attached)}): these translations split combining "
+            f"Tokenization check ({', '.join(langs[k] for k in attached)}): these translations split combining "
             "diacritics into tokens of their own (`Wọ ́ n`), the MasakhaNER test sets do not (`Wọ́n`). The same CRF "
             "trained after gluing such tokens to the token before (spans follow; xlner.bench.translate_train."
             "attach_marks), same test, F1:",
             "",
-            markdown_table(["silver data", *(r.lang for r in attached)], attached_rows),
+            markdown_table(["silver data", *(langs[k] for k in attached)], attached_rows),
             "",
         ]
     text += [
-        "Time (seconds, this shared 2-core machine; cached stages report the time of the run that made them):",
+        f"Time (seconds, seed {seeds[0]}, this shared 2-core machine; cached stages report the time of the run that "
+        "made them):",
         "",
         markdown_table(["lang", "stage", "seconds"], time_rows),
     ]
     return "\n".join(text)
 
 
-def plot_f1(results: Sequence[LanguageResult], path: Path) -> None:
-    """Grouped bars: test F1 per language (and the average) for each silver set."""
+def plot_f1(results: Sequence[Sequence[LanguageResult]], path: Path) -> None:
+    """Grouped bars: test F1 per language (and the average) for each silver set, seed means (``results[seed][lang]``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = [r.lang for r in results] + ["average"]
+    groups = [r.lang for r in results[0]] + ["average"]
     width = 0.8 / len(SYSTEMS)
     fig, ax = plt.subplots(figsize=(8, 4.8))
     for k, (key, name) in enumerate(SYSTEMS.items()):
-        values = [r.f1[key] for r in results]
+        values = [sum(rs[k].f1[key] for rs in results) / len(results) for k in range(len(groups) - 1)]
         values.append(sum(values) / len(values))
         ax.bar([g + (k - (len(SYSTEMS) - 1) / 2) * width for g in range(len(groups))], values, width, label=name)
     ax.set_xticks(range(len(groups)), groups)
@@ -454,22 +486,25 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark (``argv`` as on the command line), write its section and plot."""
     parser = argparse.ArgumentParser(prog="xlner bench translate-train", description=__doc__.splitlines()[0])
     parser.add_argument("--langs", nargs="+", default=LANGS, choices=LANGS)
-    parser.add_argument("--cache-dir", type=Path, default=None, help="reuse alignments, projections and CRF runs")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(BENCH_SEEDS), help="eflomal seeds (at least 3 to publish)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)")
     parser.add_argument("--max-train", type=int, default=None, help="use only the first N translated pairs")
+    add_output_options(parser)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        cache_dir = args.cache_dir or Path(tmp)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        results = []
+    partial = sorted(args.langs) != LANGS or args.max_train is not None or len(args.seeds) < 3
+    results = []
+    for seed in args.seeds:
+        results.append([])
         for lang in args.langs:
             started = time.perf_counter()
-            results.append(run_language(lang, cache_dir, args.max_train))
-            print(f"{lang}: {time.perf_counter() - started:.0f} s", flush=True)
+            results[-1].append(run_language(lang, args.cache_dir, args.max_train, seed=seed))
+            print(f"{lang} seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
     plot_path = BENCHMARKS_MD.parent / "translate_train.png"
-    plot_f1(results, plot_path)
-    markdown = render(results, command_line("translate-train", argv), plot_path.name)
-    print(markdown)
-    write_section("translate-train", "## Translate-train against T-Projection (MasakhaNER 2.0 test)\n\n" + markdown)
+    plot = plots_wanted(args, partial)
+    if plot:
+        plot_f1(results, plot_path)
+    markdown = render(results, command_line("translate-train", argv), plot_path.name if plot else None)
+    publish("translate-train", "Translate-train against T-Projection (MasakhaNER 2.0 test)", markdown, args, partial)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Any, List, Optional
 import typer
 
 from xlner.cli import app
-from xlner.cli.common import console, user_errors
+from xlner.cli.common import console, err_console, user_errors
 
 
 @app.command()
@@ -24,6 +24,8 @@ def align(
     symmetrization: Optional[str] = typer.Option(None, help="eflomal: intersection, union, grow-diag, grow-diag-final or grow-diag-final-and (default)."),
     seed: Optional[int] = typer.Option(None, help="eflomal: random seed (default 0)."),
     lowercase: Optional[bool] = typer.Option(None, "--lowercase/--no-lowercase", help="eflomal: lowercase words (default on)."),
+    subword: Optional[str] = typer.Option(None, help="eflomal: align SentencePiece subwords: none (default), auto, a vocabulary size (8000) or per side (src=none,tgt=16000)."),
+    runs: Optional[int] = typer.Option(None, min=1, help="eflomal: runs with seeds seed, seed+1, ...; majority vote of their links (default 1)."),
     option: Optional[List[str]] = typer.Option(None, "--option", help="Aligner option KEY=VALUE (e.g. method=itermax); repeatable."),
 ) -> None:
     """Align SRC with TGT sentence by sentence and write the links to OUTPUT."""
@@ -38,19 +40,26 @@ def align(
             symmetrization=symmetrization,
             seed=seed,
             lowercase=lowercase,
+            subword=subword,
+            runs=runs,
         )
-        run_align(src, tgt, output, aligner, options, eflomal_flags)
+        from xlner.cli.inputs import plan_outputs
+
+        plan = plan_outputs({"--output": output}, {"SRC": src, "TGT": tgt, "--extra-parallel": extra_parallel})
+        with plan.commit():
+            run_align(src, tgt, output, aligner, options, eflomal_flags)
 
 
 def run_align(src: Path, tgt: Path, output: Path, name: str, options: dict[str, Any], eflomal_flags: dict[str, Any]) -> None:
     """Read both sides, check they pair up, align and write Pharaoh atomically."""
     from xlner.errors import InputError, XlnerError
     from xlner.io.pharaoh import write_pharaoh
-    from xlner.io.text import read_sentences
+    from xlner.io.atomic import is_stdout
+    from xlner.io.text import read_corpus
     from xlner.registry import registry
 
-    sources = read_sentences(src, labels=False)
-    targets = read_sentences(tgt, labels=False)
+    sources = read_corpus(src, labels=False)
+    targets = read_corpus(tgt, labels=False)
     if len(sources) != len(targets):
         raise InputError(f"{src} has {len(sources)} sentences but {tgt} has {len(targets)}; they must pair up line by line")
     given = {key: value for key, value in eflomal_flags.items() if value is not None}
@@ -67,4 +76,4 @@ def run_align(src: Path, tgt: Path, output: Path, name: str, options: dict[str, 
     elapsed = time.perf_counter() - started
     write_pharaoh(output, alignments)
     links = sum(len(a) for a in alignments)
-    console.print(f"aligned {len(alignments)} sentence pairs ({links} links) in {elapsed:.1f} s -> {output}", highlight=False)
+    (err_console if is_stdout(output) else console).print(f"aligned {len(alignments)} sentence pairs ({links} links) in {elapsed:.1f} s -> {output}", highlight=False)

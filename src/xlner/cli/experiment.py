@@ -26,7 +26,11 @@ def experiment(
     from xlner.experiment import load_experiment, run_experiment
 
     with user_errors():
+        from xlner.checks import check_cache_dir, check_int
+
+        check_int("--limit", limit, 1)
         spec = load_experiment(config, output=output, cache_dir=cache_dir, limit=limit, device=device)
+        check_cache_dir(spec.cache_dir, "--cache-dir" if cache_dir is not None else "cache_dir")
         data = run_experiment(spec, log=lambda line: err_console.print(line, highlight=False, markup=False))
         for line in data["summary"]:
             console.print(f"- {line}", highlight=False, markup=False)

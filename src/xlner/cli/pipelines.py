@@ -15,7 +15,9 @@ import typer
 
 from xlner.cli import app
 from xlner.cli.common import console, err_console, user_errors
-from xlner.config import load_config, merge_options, parse_key_values
+from xlner.cli.inputs import LABEL_NAMES_HELP, POLICY_HELP, check_policy, plan_outputs, read_input, same_tokens
+from xlner.checks import check_pipeline
+from xlner.config import command_params, load_config, merge_options, parse_key_values
 from xlner.errors import InputError
 
 COMMON_DEFAULTS: dict[str, Any] = {
@@ -46,6 +48,8 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "workers": 1,
     "retries": 2,
     "batch_tokens": None,
+    "policy": "repair",
+    "label_names": None,
 }
 TEST_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "tagger": "spacy", "tagger_model": None, "tagger_labels": None, "gold": None, "ignore": [], "map": []}
 TRAIN_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "min_confidence": 0.0, "details": None}
@@ -80,6 +84,8 @@ RayAddressOpt = typer.Option(None, "--ray-address", help="Existing Ray cluster (
 NumCpusOpt = typer.Option(None, "--num-cpus", help="CPUs of the local Ray instance (default all).")
 WorkersOpt = typer.Option(None, "--workers", help="Parallel Ray workers per stage (model actors, or tasks).")
 RetriesOpt = typer.Option(None, "--retries", help="Retries of a failing shard before it is reported as failed.")
+PolicyOpt = typer.Option(None, "--policy", help=POLICY_HELP)
+LabelNamesOpt = typer.Option(None, "--label-names", help=LABEL_NAMES_HELP)
 BatchTokensOpt = typer.Option(None, "--batch-tokens", help="Translate in length-sorted batches of about this many words (sharded runs).")
 
 
@@ -179,14 +185,27 @@ def _run_command(
     if kind == "test":
         option_flags["tagger"] = tagger_option
     with user_errors():
-        file_config = load_config(config)
+        file_config = load_config(config, command_params(translate_test if kind == "test" else translate_train))
         opts = merge_options(file_config, flags, TEST_DEFAULTS if kind == "test" else TRAIN_DEFAULTS)
         spec = _spec(kind, opts, file_config, option_flags)
-        if _sharded(opts):
-            job = _run_sharded(kind, Path(input), opts, spec)
-            (_test_job_done if kind == "test" else _train_job_done)(job, opts)
-            return
-        result = (_test_in_memory if kind == "test" else _train_in_memory)(Path(input), opts, spec)
+        check_pipeline(kind, opts, spec)  # every option, before any work (xlner.checks)
+        opts["policy"] = check_policy(opts.get("policy"))
+        plan = plan_outputs(
+            {"--output": opts.get("output"), "--details": opts.get("details")},
+            {"INPUT": input, "--gold": opts.get("gold"), "--translations": opts.get("translations"),
+             "--back-translations": opts.get("back_translations"), "--tagger-labels": opts.get("tagger_labels"),
+             "--config": config, "--extra-parallel": opts.get("extra_parallel")},
+        )
+        with plan.commit():  # every output replaced together at the end, none on failure
+            if _sharded(opts):
+                gold = None
+                if kind == "test" and opts.get("gold"):  # checked before the slow job
+                    gold = _read(Path(opts["gold"]), opts["input_format"], True, opts, "--gold")
+                    same_tokens(gold, _read(Path(input), opts["input_format"], False, opts))
+                job = _run_sharded(kind, Path(input), opts, spec)
+                (_test_job_done if kind == "test" else _train_job_done)(job, opts, *([gold] if kind == "test" else []))
+                return
+            result = (_test_in_memory if kind == "test" else _train_in_memory)(Path(input), opts, spec)
     (_test_done if kind == "test" else _train_done)(result, opts)
 
 
@@ -199,8 +218,10 @@ def _label_map(opts: dict[str, Any]):
 def _test_in_memory(input: Path, opts: dict[str, Any], spec: Any):
     from xlner.pipeline import translate_test
 
-    sentences = _read(input, opts["input_format"], labels=False)
-    gold_sentences = _read(Path(opts["gold"]), opts["input_format"], labels=True) if opts.get("gold") else None
+    sentences = _read(input, opts["input_format"], False, opts)
+    gold_sentences = _read(Path(opts["gold"]), opts["input_format"], True, opts, "--gold") if opts.get("gold") else None
+    if gold_sentences is not None:
+        same_tokens(gold_sentences, sentences)  # before the pipeline runs
     result = translate_test(sentences, spec, gold=gold_sentences, label_map=_label_map(opts))
     _write(Path(opts["output"]), result.sentences)
     return result
@@ -210,28 +231,31 @@ def _test_done(result, opts: dict[str, Any]) -> None:
     from xlner.metrics import render_report
 
     n_spans = sum(len(s.spans) for s in result.sentences)
-    console.print(f"labelled {len(result.sentences)} sentences with {n_spans} entities -> {opts['output']}", highlight=False)
+    _out(opts).print(f"labelled {len(result.sentences)} sentences with {n_spans} entities -> {opts['output']}", highlight=False)
     if result.report is not None:
-        console.print(render_report(result.report, title=f"{opts['output']} vs {opts['gold']}"))
+        _out(opts).print(render_report(result.report, title=f"{opts['output']} vs {opts['gold']}"))
 
 
-def _test_job_done(job, opts: dict[str, Any]) -> None:
-    console.print(f"labelled {job.kept} sentences with {job.spans} entities -> {opts['output']} ({_shard_note(job)})", highlight=False)
-    if opts.get("gold"):
+def _test_job_done(job, opts: dict[str, Any], gold=None) -> None:
+    _out(opts).print(f"labelled {job.kept} sentences with {job.spans} entities -> {opts['output']} ({_shard_note(job)})", highlight=False)
+    if gold is not None:
+        from xlner.engines.jobs import iter_rows
         from xlner.metrics import render_report
         from xlner.pipeline import evaluate
+        from xlner.types import Sentence, Span
 
         label_map = _label_map(opts)
-        gold_sentences = _read(Path(opts["gold"]), opts["input_format"], labels=True)
-        report = evaluate(_read(Path(opts["output"]), "auto", labels=True), gold_sentences, label_map)
-        console.print(render_report(report, title=f"{opts['output']} vs {opts['gold']}"))
+        predicted = [Sentence(row["tokens"], [Span(int(a), int(b), str(c)) for a, b, c in row["spans"]], row["id"])
+                     for row in iter_rows(job.shard_files)]  # the shards, not the output (it may be a stream)
+        report = evaluate(predicted, gold, label_map)
+        _out(opts).print(render_report(report, title=f"{opts['output']} vs {opts['gold']}"))
 
 
 def _train_in_memory(input: Path, opts: dict[str, Any], spec: Any):
     from xlner.io import atomic_write
     from xlner.pipeline import translate_train
 
-    result = translate_train(_read(input, opts["input_format"], labels=True), spec)
+    result = translate_train(_read(input, opts["input_format"], True, opts, "INPUT"), spec)
     _write(Path(opts["output"]), result.sentences)
     if opts.get("details"):
         kept = set(result.kept)
@@ -246,7 +270,7 @@ def _train_in_memory(input: Path, opts: dict[str, Any], spec: Any):
 
 def _train_done(result, opts: dict[str, Any]) -> None:
     n_spans = sum(len(s.spans) for s in result.sentences)
-    console.print(
+    _out(opts).print(
         f"kept {len(result.sentences)} of {len(result.pairs)} sentences (min confidence {opts['min_confidence']}) "
         f"with {n_spans} entities -> {opts['output']}",
         highlight=False,
@@ -256,19 +280,25 @@ def _train_done(result, opts: dict[str, Any]) -> None:
 
 
 def _train_job_done(job, opts: dict[str, Any]) -> None:
-    console.print(
+    _out(opts).print(
         f"kept {job.kept} of {job.sentences} sentences (min confidence {opts['min_confidence']}) with {job.spans} entities "
         f"-> {opts['output']} ({_shard_note(job)})",
         highlight=False,
     )
 
 
-def _read(path: Path, input_format: str, labels: bool):
-    from xlner.io import read_sentences
-
-    if not Path(path).is_file():
+def _read(path: Path, input_format: str, labels: bool, opts: dict[str, Any], labelled: str | None = None):
+    if not Path(path).exists():
         raise InputError("input file not found", path)
-    return read_sentences(path, input_format, labels=labels, policy="repair")
+    return read_input(path, format=input_format, labels=labels, policy=opts.get("policy") or "repair",
+                      label_names=opts.get("label_names"), labelled=labelled)
+
+
+def _out(opts: dict[str, Any]):
+    """Where summaries go: stderr when the output itself is standard output."""
+    from xlner.io.atomic import is_stdout
+
+    return err_console if is_stdout(opts.get("output")) else console
 
 
 def _write(path: Path, sentences) -> None:
@@ -304,6 +334,8 @@ def translate_test(
     gold: Optional[Path] = typer.Option(None, "--gold", help="Gold target labels (CoNLL/JSONL, same sentences): print span F1."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Label mapped to O in evaluation (e.g. DATE); repeatable."),
     map_: Optional[List[str]] = typer.Option(None, "--map", help="Label map A=B in evaluation; repeatable."),
+    policy: Optional[str] = PolicyOpt,
+    label_names: Optional[str] = LabelNamesOpt,
     config: Optional[Path] = ConfigOpt,
     cache_dir: Optional[Path] = CacheDirOpt,
     no_cache: Optional[bool] = NoCacheOpt,
@@ -344,6 +376,8 @@ def translate_train(
     tokenizer: Optional[str] = TokenizerOpt,
     min_confidence: Optional[float] = typer.Option(None, "--min-confidence", help="Drop sentences whose projection confidence is lower (0..1)."),
     details: Optional[Path] = typer.Option(None, "--details", help="Also write one JSON line per sentence: id, confidence, kept, alignment."),
+    policy: Optional[str] = PolicyOpt,
+    label_names: Optional[str] = LabelNamesOpt,
     config: Optional[Path] = ConfigOpt,
     cache_dir: Optional[Path] = CacheDirOpt,
     no_cache: Optional[bool] = NoCacheOpt,

@@ -9,8 +9,11 @@ from typing import Any, List, Optional
 import typer
 
 from xlner.cli import app
-from xlner.cli.common import console, user_errors
-from xlner.config import load_config, merge_options, parse_key_values
+from xlner.cli.common import console, err_console, user_errors
+from xlner.cli.inputs import LABEL_NAMES_HELP, POLICY_HELP, check_policy, plan_outputs, read_input, same_tokens
+from xlner.checks import check_project
+from xlner.config import command_params, load_config, merge_options, parse_key_values
+from xlner import recipe
 from xlner.errors import InputError
 
 DEFAULTS: dict[str, Any] = {
@@ -19,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "aligner": "eflomal",
     "alignment": None,
     "extra_parallel": [],
-    "symmetrization": "intersection",
+    "symmetrization": recipe.SYMMETRIZATION,
     "method": "ilp",
     "preset": None,
     "option": {},
@@ -27,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "evaluate": False,
     "ignore": [],
     "map": [],
+    "policy": "repair",
+    "label_names": None,
 }
 
 
@@ -40,7 +45,7 @@ def project(
     aligner: Optional[str] = typer.Option(None, help="Aligner by name (default eflomal)."),
     alignment: Optional[Path] = typer.Option(None, help="Precomputed Pharaoh alignments (i-j, source-target) instead of an aligner."),
     extra_parallel: Optional[List[Path]] = typer.Option(None, "--extra-parallel", help="Extra line-aligned parallel text (file or folder) for the statistical aligner; repeatable."),
-    symmetrization: Optional[str] = typer.Option(None, help="Symmetrization of eflomal's two directions (default intersection: best for projection on Europarl-de, see docs/benchmarks.md)."),
+    symmetrization: Optional[str] = typer.Option(None, help="Symmetrization of eflomal's two directions (default: the offline recipe, xlner.recipe; see docs/benchmarks.md#defaults)."),
     method: Optional[str] = typer.Option(None, help="heuristic, ilp (exact candidate matching) or greedy (default ilp)."),
     preset: Optional[str] = typer.Option(None, help="Named preset of projection options."),
     option: Optional[List[str]] = typer.Option(None, "--option", help="Projection option KEY=VALUE; repeatable."),
@@ -49,6 +54,8 @@ def project(
     evaluate: bool = typer.Option(False, "--evaluate", help="Evaluate against the labels of --target (a CoNLL file)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Label mapped to O in evaluation (e.g. MISC); repeatable."),
     map_: Optional[List[str]] = typer.Option(None, "--map", help="Label map A=B in evaluation (e.g. DATE=O); repeatable."),
+    policy: Optional[str] = typer.Option(None, "--policy", help=POLICY_HELP),
+    label_names: Optional[str] = typer.Option(None, "--label-names", help=LABEL_NAMES_HELP),
     config: Optional[Path] = typer.Option(None, help="TOML/YAML file with the same keys as these flags; flags override it."),
 ) -> None:
     """Project entity spans from SOURCE onto TARGET through a word alignment."""
@@ -57,17 +64,26 @@ def project(
             source=source, target=target, output=output, src_lang=src_lang, tgt_lang=tgt_lang,
             aligner=aligner, alignment=alignment, extra_parallel=extra_parallel, symmetrization=symmetrization,
             method=method, preset=preset, gold=gold, ignore=ignore, map=map_,
-            evaluate=evaluate or None,
+            evaluate=evaluate or None, policy=policy, label_names=label_names,
         )
-        opts = merge_options(load_config(config), flags, DEFAULTS)
+        opts = merge_options(load_config(config, command_params(project)), flags, DEFAULTS)
         projection_options = {**(opts.get("option") or {}), **parse_key_values(option)}
         aligner_options = {**(opts.get("aligner_option") or {}), **parse_key_values(aligner_option)}
-        run_projection(opts, projection_options, aligner_options)
+        check_project(opts, aligner_options, projection_options)  # every option, before any work (xlner.checks)
+        opts["policy"] = check_policy(opts.get("policy"))
+        plan = plan_outputs(
+            {"--output": opts.get("output")},
+            {"--source": opts.get("source"), "--target": opts.get("target"), "--alignment": opts.get("alignment"),
+             "--gold": opts.get("gold"), "--config": config, "--extra-parallel": opts.get("extra_parallel")},
+        )
+        with plan.commit():
+            run_projection(opts, projection_options, aligner_options)
 
 
 def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], aligner_options: dict[str, Any]) -> None:
     """Read, align, project, write and (optionally) evaluate; prints stage timings."""
-    from xlner.io import read_sentences, write_conll
+    from xlner.io import write_conll
+    from xlner.io.atomic import is_stdout
     from xlner.project import project as project_pairs
     from xlner.types import Sentence, SentencePair
 
@@ -84,10 +100,16 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
     resolve_options(opts["method"], options)  # fail on a bad option before the slow alignment
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    sources = read_sentences(opts["source"])
-    targets = read_sentences(opts["target"])
+    names = opts.get("label_names")
+    sources = read_input(opts["source"], policy=opts["policy"], label_names=names, labelled="--source")
+    targets = read_input(opts["target"], labels=False)
     if len(sources) != len(targets):
         raise InputError(f"{opts['source']} has {len(sources)} sentences but {opts['target']} has {len(targets)}")
+    gold_path = opts.get("gold") or (opts["target"] if opts.get("evaluate") else None)
+    gold = None
+    if gold_path:  # read and matched with the target before the slow alignment
+        gold = read_input(gold_path, policy=opts["policy"], label_names=names, labelled="--gold" if opts.get("gold") else "--evaluate")
+        same_tokens(gold, targets)
     timings["read"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -108,13 +130,13 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
     write_conll(opts["output"], [Sentence(tokens=t.tokens, spans=spans, id=t.id) for t, spans in zip(targets, projected)])
     n_src = sum(len(s.spans) for s in sources)
     n_tgt = sum(len(spans) for spans in projected)
-    console.print(
+    out = err_console if is_stdout(opts["output"]) else console
+    out.print(
         f"projected {n_tgt} of {n_src} source entities onto {len(targets)} sentences -> {opts['output']} "
         f"(align {timings['align']:.2f} s, project {timings['project'] * 1000:.1f} ms)"
     )
-    gold_path = opts.get("gold") or (opts["target"] if opts.get("evaluate") else None)
-    if gold_path:
-        print_evaluation(Path(gold_path), targets, projected, opts)
+    if gold is not None:
+        print_evaluation(Path(gold_path), gold, projected, opts)
 
 
 def make_aligner(opts: dict[str, Any], aligner_options: dict[str, Any]):
@@ -133,17 +155,11 @@ def make_aligner(opts: dict[str, Any], aligner_options: dict[str, Any]):
     return registry.aligners.create(opts["aligner"], **options)
 
 
-def print_evaluation(gold_path: Path, targets, projected, opts: dict[str, Any]) -> None:
-    """Strict span F1 of the projection against the gold target file."""
-    from xlner.io import read_sentences
+def print_evaluation(gold_path: Path, gold, projected, opts: dict[str, Any]) -> None:
+    """Strict span F1 of the projection against the gold target sentences (read and checked before)."""
+    from xlner.io.atomic import is_stdout
     from xlner.metrics import LabelMap, evaluate_spans, render_report
 
-    gold = read_sentences(gold_path)
-    if len(gold) != len(targets):
-        raise InputError(f"gold has {len(gold)} sentences but the target has {len(targets)}", gold_path)
-    for index, (g, t) in enumerate(zip(gold, targets)):
-        if g.tokens != t.tokens:
-            raise InputError(f"sentence {index + 1} has other tokens than the target sentence", gold_path)
     label_map = LabelMap.from_options(ignore=opts.get("ignore") or [], maps=opts.get("map") or [])
     report = evaluate_spans([g.spans for g in gold], projected, label_map=label_map)
-    console.print(render_report(report, title=f"{opts['output']} vs {gold_path}"))
+    (err_console if is_stdout(opts["output"]) else console).print(render_report(report, title=f"{opts['output']} vs {gold_path}"))

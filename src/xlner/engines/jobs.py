@@ -253,7 +253,7 @@ def write_shard(path: Path, rows: list[dict[str, Any]], format: str) -> None:
 def read_shard_output(path: Path) -> list[dict[str, Any]]:
     """The records of one output shard (as written by :func:`write_shard`)."""
     if path.suffix == ".jsonl":
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
     import pyarrow.parquet as pq
 
     rows = pq.read_table(path).to_pylist()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from xlner.errors import InputError
+from xlner.io.text import split_columns
 from xlner.types import Span
 
 Shard = dict[str, Any]
@@ -120,6 +121,8 @@ def plan_shards(path: str | Path, format: str, shard_size: int, *, labels: bool 
         shards, count, _ = _plan_text(path, format, shard_size, labels)
     else:
         raise InputError(f"unknown input format {format!r}: expected conll, jsonl, text or parquet", path)
+    if count == 0:
+        raise InputError("no sentences in the file", path)
     for index, shard in enumerate(shards):
         shard.update(index=index, labels=labels, side={})
     for name, side_path in (side_files or {}).items():
@@ -156,7 +159,7 @@ def _read_range(path: str, start: int, end: int) -> list[str]:
         text = data.decode("utf-8-sig" if start == 0 else "utf-8")
     except UnicodeDecodeError as error:
         raise InputError(f"not UTF-8 text (byte {data[error.start]:#04x})", path) from None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = text.replace("\r\n", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -175,7 +178,7 @@ def _parse_conll(shard: Shard, lines: list[str]):
     tags: list[str] = []
     first_line = 0
     for number, line in enumerate(lines, shard["line"]):
-        columns = line.split()
+        columns = split_columns(line)
         if not columns or columns[0] == "-DOCSTART-":
             if tokens:
                 blocks.append((first_line, tokens, tags))
@@ -211,7 +214,8 @@ def _parse_jsonl(shard: Shard, lines: list[str]):
         if not line.strip():
             continue
         try:
-            sentence = parse_record(json.loads(line), shard["first"] + len(tokens))
+            sentence = parse_record(json.loads(line), shard["first"] + len(tokens), policy=shard.get("policy", "repair"),
+                                    label_names=shard.get("label_names"))
         except json.JSONDecodeError as error:
             raise InputError(f"invalid JSON: {error.msg} (column {error.colno})", shard["path"], number) from None
         except InputError as error:
@@ -250,7 +254,7 @@ def read_shard(shard: Shard) -> dict[str, Any]:
         elif shard["format"] == "jsonl":
             tokens, spans, ids = _parse_jsonl(shard, lines)
         else:
-            tokens = [line.split() for line in lines]
+            tokens = [split_columns(line) for line in lines]
             spans = [[] for _ in tokens]
             ids = [str(shard["first"] + k) for k in range(len(tokens))]
     if len(tokens) != shard["count"]:

@@ -1,6 +1,6 @@
 """CoNLL files: one ``token ... tag`` line per token, blank lines between sentences.
 
-Columns are split on whitespace (spaces or tabs); the token is the first
+Columns are split on ASCII spaces and tabs only (a token may hold U+00A0); the token is the first
 column and the tag is ``tag_column`` (0-based, negative counts from the end,
 default the last). ``-DOCSTART-`` lines end a sentence and are skipped; any
 number of blank lines separate sentences; CRLF and a UTF-8 BOM are accepted.
@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from xlner.errors import InputError
 from xlner.io.atomic import atomic_write
-from xlner.io.text import check_token, read_lines
+from xlner.io.text import check_token, read_lines, split_columns
 from xlner.tags import (
     POLICIES,
+    REPAIR_HINT,
     SCHEMES,
     LabelMap,
     TagError,
@@ -80,7 +81,7 @@ def _read_blocks(path: str | Path, tag_column: int | None) -> tuple[list[list[st
     tokens: list[str] = []
     tags: list[str] = []
     for number, line in enumerate(read_lines(path), start=1):
-        columns = line.split()
+        columns = split_columns(line)
         if not columns or columns[0] == "-DOCSTART-":
             if tokens:
                 tokens_of.append(tokens)
@@ -132,7 +133,8 @@ def read_conll(
         try:
             spans, repairs = tags_to_spans(tags, scheme, policy)
         except TagError as error:
-            raise InputError(error.reason, path, first_lines[index] + error.index) from None
+            reason = f"{error.reason}; {REPAIR_HINT}" if error.repairable else error.reason
+            raise InputError(reason, path, first_lines[index] + error.index) from None
         data.repairs += repairs
         data.sentences.append(Sentence(tokens, mapping.apply(spans), str(index)))
     return data
@@ -164,19 +166,20 @@ def write_conll(path: str | Path, sentences: Iterable[Sentence]) -> None:
             out.write("".join(lines) + "\n")
 
 
-def check_same_tokens(gold: ConllData, pred: ConllData) -> None:
+def check_same_tokens(gold: Any, pred: Any) -> None:
     """Raise :class:`InputError` unless both files hold the same sentences of the same tokens.
 
+    ``gold`` and ``pred`` are :class:`ConllData` or :class:`~xlner.io.text.Corpus`.
     The message names both sentence counts, or the first differing sentence
-    (1-based) with its line in each file and the first differing token.
+    (1-based) as ``FILE:LINE`` in each file and the first differing token.
     """
     if len(gold) != len(pred):
         raise InputError(f"{gold.path} has {len(gold)} sentences but {pred.path} has {len(pred)}")
-    for index, (a, b) in enumerate(zip(gold.sentences, pred.sentences)):
+    for index, (a, b) in enumerate(zip(gold, pred)):
         if a.tokens == b.tokens:
             continue
         where = f"sentence {index + 1} differs ({gold.where(index)} and {pred.where(index)})"
         for k, (x, y) in enumerate(zip(a.tokens, b.tokens)):
             if x != y:
-                raise InputError(f"{where}: token {k + 1} is {x!r} in the first file but {y!r} in the second")
-        raise InputError(f"{where}: {len(a.tokens)} tokens in the first file but {len(b.tokens)} in the second")
+                raise InputError(f"{where}: token {k + 1} is {x!r} in {gold.path} but {y!r} in {pred.path}")
+        raise InputError(f"{where}: {len(a.tokens)} tokens in {gold.path} but {len(b.tokens)} in {pred.path}")

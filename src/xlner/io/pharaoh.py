@@ -1,8 +1,11 @@
 """Pharaoh word alignments: ``i-j i-j ...`` per sentence pair, ``i`` source and ``j`` target word index.
 
-An empty line is a pair without links. Links are written sorted. A line may
-start with ``ID<TAB>`` (as TransAlign writes); :func:`read_pharaoh_with_ids`
-returns those ids.
+An empty line is a pair without links. Links are written sorted and split
+on ASCII spaces and tabs only. A line may start with ``ID<TAB>`` (as
+TransAlign writes); the part before the first tab is an id only when it is not
+itself a list of links (so ``0-0 1-1<TAB>`` keeps its links). Integer ids must
+count up by one per line; other ids must be unique. :func:`read_pharaoh_with_ids`
+returns the ids.
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ from typing import Iterable, Sequence
 
 from xlner.errors import InputError
 from xlner.io.atomic import atomic_write
-from xlner.io.text import read_lines
+from xlner.io.text import read_lines, split_columns
 from xlner.types import Alignment, Link
 
 
 def parse_links(text: str) -> Alignment:
     """``"0-0 1-2"`` -> ``frozenset({(0, 0), (1, 2)})``; raises :class:`InputError` (no location) when malformed."""
     links = set()
-    for item in text.split():
+    for item in split_columns(text):
         source, sep, target = item.partition("-")
         if not (sep and source.isdigit() and target.isdigit() and source.isascii() and target.isascii()):
             raise InputError(f"expected links like 3-5 (source-target word indices), found {item!r}")
@@ -27,18 +30,39 @@ def parse_links(text: str) -> Alignment:
     return frozenset(links)
 
 
+def _is_links(text: str) -> bool:
+    try:
+        parse_links(text)
+    except InputError:
+        return False
+    return True
+
+
 def read_pharaoh_with_ids(path: str | Path) -> tuple[list[str | None], list[Alignment]]:
     """Ids (None where a line has no ``ID<TAB>`` prefix) and one alignment per line; errors name ``FILE:LINE``."""
     ids: list[str | None] = []
     alignments = []
+    seen: dict[str, int] = {}
+    offset: int | None = None  # integer ids: id - line index, the same on every line
     for number, line in enumerate(read_lines(path), start=1):
         sentence_id, tab, links = line.partition("\t")
-        if not tab:
-            sentence_id, links = None, line
+        if not tab or _is_links(sentence_id):
+            sentence_id, links = None, line.replace("\t", " ")
         try:
             alignments.append(parse_links(links))
         except InputError as error:
             raise InputError(error.reason, path, number) from None
+        if sentence_id is not None:
+            sentence_id = sentence_id.strip(" ")
+            if sentence_id in seen:
+                raise InputError(f"id {sentence_id!r} repeats line {seen[sentence_id]}", path, number)
+            seen[sentence_id] = number
+            if sentence_id.isdigit() and sentence_id.isascii():
+                if offset is None:
+                    offset = int(sentence_id) - (number - 1)
+                elif int(sentence_id) != offset + number - 1:
+                    expected = offset + number - 1
+                    raise InputError(f"id {sentence_id} is out of order: expected {expected} (one line per sentence, in order)", path, number)
         ids.append(sentence_id)
     return ids, alignments
 

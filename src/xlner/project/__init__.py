@@ -20,7 +20,7 @@ from xlner.project import nmt_scores as _nmt_scores  # noqa: F401  (registers "n
 from xlner.project import scores as _scores  # noqa: F401  (registers scorers)
 from xlner.project import solve as _solve  # noqa: F401  (registers solvers)
 from xlner.project.config import PRESETS, describe_methods, resolve_options
-from xlner.project.matching import ProjectionResult, confidence, derived_word_label, match
+from xlner.project.matching import ProjectionResult, confidence, match, relabel_derived_words
 from xlner.types import SentencePair, Span
 
 __all__ = ["PRESETS", "ProjectionResult", "describe_methods", "project", "project_detailed"]
@@ -43,45 +43,48 @@ def project_detailed(pairs: Sequence[SentencePair], method: str = "ilp", **optio
 
     ``options``: ``preset=`` a name from :data:`PRESETS`, then any option of
     the method overriding it. For the heuristic a span's score is its
-    alignment score (distinct-word Dice) with its source entity.
+    alignment score (distinct-word Dice) with its source entity. The
+    ``lowercase_word_label`` rule runs after any method.
     """
-    if method == "heuristic":
-        return _heuristic_detailed(pairs, options)
     opts = resolve_options(method, options)
+    label = opts.pop("lowercase_word_label")
     pairs = list(pairs)
     _check(pairs)
-    opts["solver"] = opts["solver"] or ("exact" if method == "ilp" else "greedy")
-    return match(pairs, **opts)
+    if method == "heuristic":
+        results = _heuristic_detailed(pairs, opts)
+    else:
+        opts["solver"] = opts["solver"] or ("exact" if method == "ilp" else "greedy")
+        results = match(pairs, **opts)
+    for result, spans in zip(results, relabel_derived_words(pairs, [r.spans for r in results], label)):
+        result.spans = spans
+    return results
 
 
 def project(pairs: Sequence[SentencePair], method: str = "ilp", **options: Any) -> list[list[Span]]:
     """Projected target spans of each pair, sorted by start (see :func:`project_detailed`)."""
-    if method == "heuristic":  # no per-span scores needed
-        return [[span for span, _ in found] for found in _heuristic_found(pairs, options)]
-    return [result.spans for result in project_detailed(pairs, method, **options)]
-
-
-def _heuristic_found(pairs: Sequence[SentencePair], options: dict[str, Any]) -> list[list[tuple[Span, int]]]:
-    """(span, source index) of each pair's heuristic projections."""
-    from xlner.project.heuristic import heuristic_sources
-
-    opts = resolve_options("heuristic", options)
+    if method != "heuristic":
+        return [result.spans for result in project_detailed(pairs, method, **options)]
+    opts = resolve_options(method, options)  # the heuristic without per-span scores
     label = opts.pop("lowercase_word_label")
     pairs = list(pairs)
     _check(pairs)
-    found = [heuristic_sources(p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, **opts) for p in pairs]
-    if label is not None:
-        found = [[(derived_word_label(s, p.tgt_tokens, label), e) for s, e in f] for p, f in zip(pairs, found)]
-    return found
+    spans_of = [[span for span, _ in found] for found in _heuristic_found(pairs, opts)]
+    return relabel_derived_words(pairs, spans_of, label)
 
 
-def _heuristic_detailed(pairs: Sequence[SentencePair], options: dict[str, Any]) -> list[ProjectionResult]:
+def _heuristic_found(pairs: Sequence[SentencePair], opts: dict[str, Any]) -> list[list[tuple[Span, int]]]:
+    """(span, source index) of each pair's heuristic projections (``opts`` resolved)."""
+    from xlner.project.heuristic import heuristic_sources
+
+    return [heuristic_sources(p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, **opts) for p in pairs]
+
+
+def _heuristic_detailed(pairs: Sequence[SentencePair], opts: dict[str, Any]) -> list[ProjectionResult]:
     """Heuristic spans, each scored by the alignment score ("distinct") with its source entity."""
     from xlner.project.heuristic import alignment_dice, target_links
 
-    pairs = list(pairs)
     results = []
-    for pair, found in zip(pairs, _heuristic_found(pairs, options)):
+    for pair, found in zip(pairs, _heuristic_found(pairs, opts)):
         links = target_links(pair.alignment, len(pair.tgt_tokens)) if found else {}
         scores = [alignment_dice(pair.src_spans[e], span, links) for span, e in found]
         sources = [e for _, e in found]

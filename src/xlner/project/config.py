@@ -2,34 +2,16 @@
 
 Every option of :func:`xlner.project.project` is listed here once, with its
 default and a one-line description, so the API, the CLI and config files agree.
-
-The matching defaults (alignment weight 1, string weight 0.25, threshold 0.2,
-"aligned" alignment score) were tuned on Europarl-NER en->de only (grid over
-alignment mode, string weight 0-2 and threshold 0.1-0.5 with eflomal
-alignments) and then
-checked, not tuned, on en->es; see docs/benchmarks.md. The "offline" preset
-adds ``lowercase_word_label="MISC"`` (found on en->de errors, where LOC/ORG
-entities projected onto adjectives such as "belgischen" are MISC in the gold;
-restricted to one-word spans after checking en->es, whose lowercase
-multi-word ORG spans such as "gobierno alemán" are right; +0.012 F1 de,
-+0.007 es; see docs/benchmarks.md). The heuristic defaults are the
-"garcia2022" preset, the best heuristic setting on en->de. A method called
-without ``preset=`` uses :data:`DEFAULT_PRESETS` ("offline" for ilp/greedy).
-
-Two later fixes came from errors on the translate-train silver data (agreement
-span F1 with T-Projection's silver, ILP offline, hau / yor), each checked on
-Europarl and bam before it was kept: ``glue_marks`` (every method; a mark-only
-token, a diacritic split off by the MT tokenizer, belongs to the word before
-it: yor 0.847 -> 0.848, heuristic 0.877 -> 0.878, no change elsewhere) and the
-offline preset's ``exact_match_score=1.0`` (an entity's only word-for-word
-copy in the target wins: hau 0.930 -> 0.936, yor 0.848 -> 0.853, Europarl
-de 0.898 -> 0.901, es 0.904 unchanged, bam TransAlign 0.555 unchanged).
+A method called without ``preset=`` uses :data:`DEFAULT_PRESETS`. How each
+default was chosen (over every public evaluation set) is in
+docs/benchmarks.md, section "defaults".
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from xlner import recipe
 from xlner.errors import XlnerError
 
 METHODS: dict[str, str] = {
@@ -131,15 +113,13 @@ PRESETS: dict[str, dict[str, Any]] = {
         "threshold": 0.0,
         "constraint": "<=1",
     },
-    # Offline default: alignment + string similarity, tuned on Europarl en->de only;
-    # one-word lowercase projections of names (derived adjectives) become MISC;
-    # an entity's only verbatim copy in the target scores 1 (the maximum).
+    # Offline default: alignment + string similarity; an entity's only verbatim copy
+    # in the target scores 1 (the maximum). How it was chosen: docs/benchmarks.md#defaults.
     "offline": {
         "weights": {"alignment": 1.0, "string": 0.25},
         "alignment_mode": "aligned",
         "threshold": 0.2,
         "constraint": "<=1",
-        "lowercase_word_label": "MISC",
         "exact_match_score": 1.0,
     },
 }
@@ -152,7 +132,7 @@ PRESETS.update(FUSION_PRESETS)
 
 #: The preset a method uses when none is named: the offline defaults, everywhere
 #: (API, CLI, pipelines, config files).
-DEFAULT_PRESETS: dict[str, str] = {"heuristic": "garcia2022", "ilp": "offline", "greedy": "offline"}
+DEFAULT_PRESETS: dict[str, str] = dict(recipe.PRESETS)
 
 
 def method_options(method: str) -> dict[str, tuple[Any, str]]:
@@ -184,7 +164,9 @@ def resolve_options(method: str, options: Mapping[str, Any]) -> dict[str, Any]:
                 f"unknown option(s) {', '.join(unknown)} for method {method!r} in {where}; "
                 f"valid: preset, {', '.join(known)}"
             )
-        resolved.update(layer)
+        from xlner.project.validate import check_options  # types and bounds (xlner.project.validate)
+
+        resolved.update(check_options(method, layer, where))
     return resolved
 
 

@@ -33,6 +33,17 @@ def is_mark(token: str) -> bool:
     return bool(token) and all(unicodedata.category(ch).startswith("M") for ch in token)
 
 
+#: Combining marks (Unicode category M) all lie at or above U+0300.
+_FIRST_MARK = "\u0300"
+
+
+def has_mark_token(tokens: Sequence[str]) -> bool:
+    """Whether any token is made only of combining marks (a fast test for text below U+0300)."""
+    if not tokens or max(map(max, filter(None, tokens)), default="") < _FIRST_MARK:
+        return False
+    return any(is_mark(token) for token in tokens)
+
+
 @dataclass(frozen=True)
 class MarkGlue:
     """Target tokens with each mark-only token glued to the token before it, and the way back.
@@ -50,6 +61,8 @@ class MarkGlue:
 
     @classmethod
     def of(cls, tokens: Sequence[str]) -> "MarkGlue":
+        if not has_mark_token(tokens):
+            return cls(tuple(tokens), tuple(range(len(tokens))), len(tokens))
         words: list[str] = []
         starts: list[int] = []
         for j, token in enumerate(tokens):
@@ -191,12 +204,12 @@ def heuristic_sources(
         raise XlnerError(f"collisions must be 'skip' or 'published', got {collisions!r}")
     if not src_spans:
         return []
-    glue = MarkGlue.of(tgt_tokens) if glue_marks and tgt_tokens is not None else None
+    glue = MarkGlue.of(tgt_tokens) if glue_marks and tgt_tokens is not None and has_mark_token(tgt_tokens) else None
     if glue is not None and glue.changed:
         tgt_len, alignment, tgt_tokens = len(glue.words), glue.alignment(alignment), glue.words
     links = target_links(alignment, tgt_len)
     sign = -1 if keep == "longest" else 1
-    if collisions == "skip":
+    if collisions == "skip" and len(src_spans) > 1:
         order = sorted(range(len(src_spans)), key=lambda k: (len(src_spans[k]), src_spans[k].start))
     else:
         order = list(range(len(src_spans)))

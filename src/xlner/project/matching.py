@@ -54,19 +54,36 @@ NAME_LABELS = frozenset({"PER", "LOC", "ORG"})
 
 
 def derived_word_label(span: Span, tgt_tokens: Sequence[str], label: str | None) -> Span:
-    """``span`` relabelled ``label`` when it is a PER/LOC/ORG projection onto one word whose first letter is lowercase.
+    """``span`` relabelled ``label`` when it is a PER/LOC/ORG projection onto one all-lowercase word of cased text.
 
     Such a word is an adjective or other word derived from the name
-    ("Belgium" -> "belgischen", "Community" -> "comunitarias"), which
-    CoNLL-style guidelines tag MISC. Multi-word lowercase spans ("gobierno
-    alemán") keep their label. ``label=None`` keeps every span as it is.
+    ("Belgium" -> "belgischen"), which CoNLL-style guidelines tag MISC. The
+    span keeps its label when it has several words ("gobierno alemán"), when
+    the word has a capital inside (a name with a lowercase prefix: Zulu
+    "uMandela", "eLondon"), when its script has no capital initials (Georgian,
+    Arabic, CJK) or when no word of the sentence starts with a capital
+    (lowercased text). ``label=None`` keeps every span as it is.
     """
     if label is None or span.label not in NAME_LABELS:
         return span
-    letters = [c for c in map(_first_letter, tgt_tokens[span.start : span.end]) if c]
-    if len(letters) != 1 or not letters[0].islower():
+    words = [w for w in tgt_tokens[span.start : span.end] if _first_letter(w)]
+    if len(words) != 1:
+        return span
+    first = _first_letter(words[0])
+    if not first.islower() or first.title() == first or any(c.isupper() for c in words[0]):
+        return span
+    if not any(_first_letter(w).isupper() for w in tgt_tokens):
         return span
     return Span(span.start, span.end, label)
+
+
+def relabel_derived_words(
+    pairs: Sequence[SentencePair], spans_of: Sequence[list[Span]], label: str | None
+) -> list[list[Span]]:
+    """:func:`derived_word_label` over every projected span; only when the source side uses ``label`` at all."""
+    if label is None or not any(s.label == label for p in pairs for s in p.src_spans):
+        return [list(spans) for spans in spans_of]
+    return [[derived_word_label(s, p.tgt_tokens, label) for s in spans] for p, spans in zip(pairs, spans_of)]
 
 
 @lru_cache(maxsize=65536)
@@ -200,7 +217,6 @@ def match(
     normalize: str = "none",
     ner_candidates: str | None = None,
     ner_candidate_labels: str = "any",
-    lowercase_word_label: str | None = None,
     timings: dict[str, float] | None = None,
     fast_path: bool = True,
 ) -> list[ProjectionResult]:
@@ -299,7 +315,7 @@ def match(
             if with_pairs < index.n_ent[k]:
                 status[k] = "relaxed"  # entities without a positive candidate were skipped
         items = sorted(next(picked_items) for _ in range(len(flat_pairs)))
-        spans = [derived_word_label(Span(a, b, pair.src_spans[e].label), pair.tgt_tokens, lowercase_word_label) for a, b, e, _ in items]
+        spans = [Span(a, b, pair.src_spans[e].label) for a, b, e, _ in items]
         if glues[k] is not None and glues[k].changed:
             spans = [glues[k].span(span) for span in spans]
         sources = [e for _, _, e, _ in items]

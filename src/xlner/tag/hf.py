@@ -60,9 +60,13 @@ class HFTagger:
 
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.model_name = model
+        from xlner.hub import from_pretrained
+
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model)
-            self.model = AutoModelForTokenClassification.from_pretrained(model)
+            self.tokenizer = from_pretrained(AutoTokenizer.from_pretrained, model)
+            self.model = from_pretrained(AutoModelForTokenClassification.from_pretrained, model)
+        except XlnerError:
+            raise
         except Exception as error:
             raise model_load_error(model, error) from None
         if not getattr(self.tokenizer, "is_fast", False):

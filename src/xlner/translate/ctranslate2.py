@@ -69,7 +69,11 @@ class CTranslate2Translator:
         self.batch_size = batch_size
         try:
             self.translator = ctranslate2.Translator(self.model_name, device=device, compute_type=compute_type)
-            self.tokenizer = AutoTokenizer.from_pretrained(str(tokenizer or model))
+            from xlner.hub import from_pretrained
+
+            self.tokenizer = from_pretrained(AutoTokenizer.from_pretrained, str(tokenizer or model))
+        except XlnerError:
+            raise
         except Exception as error:
             raise model_load_error(self.model_name, error) from None
         self.family = tokenizer_family(self.tokenizer)

@@ -26,9 +26,13 @@ def load_seq2seq(model: str, device: str = "cpu", fp16: bool | None = None) -> t
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
     except ImportError as error:  # pragma: no cover - depends on the install
         raise XlnerError("the hf translator needs the hf extra: pip install 'xlner[hf]'") from error
+    from xlner.hub import from_pretrained
+
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model)
-        net = AutoModelForSeq2SeqLM.from_pretrained(model)
+        tokenizer = from_pretrained(AutoTokenizer.from_pretrained, model)
+        net = from_pretrained(AutoModelForSeq2SeqLM.from_pretrained, model)
+    except XlnerError:
+        raise
     except Exception as error:  # OSError, ValueError, HTTP errors: all mean "cannot get this model"
         raise model_load_error(model, error) from None
     net.eval().to(device)

@@ -1,0 +1,86 @@
+"""eflomal links for the benchmarks, computed once per (set, options, seed) and shared by every benchmark.
+
+The cache is ``<cache dir>/bench-links/`` (``--cache-dir``, else ``$XLNER_CACHE``
+or ``~/.cache/xlner``); a file's name hashes the sentence pairs, the target
+language, the seed, the segmentation, whether the extra parallel text of
+../shared/data/parallel was used, and :data:`LINKS_VERSION`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from xlner.types import Alignment
+
+TokenPairs = Sequence[tuple[Sequence[str], Sequence[str]]]
+#: Bump when a change to xlner.align changes eflomal's links for the same options (cached links are then recomputed).
+LINKS_VERSION = 1
+
+
+def cache_root(cache_dir: Path | None) -> Path:
+    from xlner.cache import default_cache_dir
+
+    return (cache_dir or default_cache_dir()) / "bench-links"
+
+
+def directional_links(
+    name: str,
+    pairs: TokenPairs,
+    tgt_lang: str,
+    seed: int,
+    cache_dir: Path | None = None,
+    subword: str = "none",
+    extra: bool = True,
+    src_lang: str = "en",
+) -> tuple[list[Alignment], list[Alignment], float, int]:
+    """eflomal forward and reverse links of ``pairs``; seconds eflomal took; extra pairs used. Cached."""
+    from xlner.bench.translate_train import _digest
+    from xlner.data import shared_data_dir
+
+    pairs = [(list(s), list(t)) for s, t in pairs]
+    key = _digest(pairs, src_lang, tgt_lang, seed, subword, extra, LINKS_VERSION)
+    path = cache_root(cache_dir) / f"{name}-{key}.json"
+    if path.exists():
+        data = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        from xlner.align.eflomal import EflomalAligner
+
+        options: dict[str, Any] = {"subword": subword} if subword != "none" else {}
+        aligner = EflomalAligner(extra_parallel=[shared_data_dir() / "parallel"] if extra else [], src_lang=src_lang,
+                                 tgt_lang=tgt_lang, seed=seed, progress=False, **options)
+        started = time.perf_counter()
+        fwd, rev = aligner.align_directional(pairs)
+        data = {"fwd": [sorted(a) for a in fwd], "rev": [sorted(a) for a in rev],
+                "seconds": time.perf_counter() - started, "extra_pairs": len(aligner.extra_pairs())}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.replace(tmp, path)
+    as_sets = lambda links: [frozenset(map(tuple, a)) for a in links]  # noqa: E731
+    return as_sets(data["fwd"]), as_sets(data["rev"]), data["seconds"], data["extra_pairs"]
+
+
+def symmetrized(
+    fwd: Sequence[Alignment], rev: Sequence[Alignment], pairs: TokenPairs, symmetrization: str
+) -> list[Alignment]:
+    from xlner.align.symmetrize import symmetrize
+
+    return [symmetrize(f, r, symmetrization, len(s), len(t)) for f, r, (s, t) in zip(fwd, rev, pairs)]
+
+
+def mean_spread(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and range (max - min) of ``values``."""
+    return statistics.fmean(values), (max(values) - min(values)) if len(values) > 1 else 0.0
+
+
+def seed_cell(values: Sequence[float]) -> str:
+    """``mean ±range`` over seeds (just the value for one)."""
+    mean, spread = mean_spread(values)
+    return f"{mean:.3f}" if len(values) == 1 else f"{mean:.3f} ±{spread:.3f}"

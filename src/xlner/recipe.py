@@ -1,0 +1,22 @@
+"""The offline default recipe, in one place.
+
+Every command, pipeline, engine and benchmark that aligns and projects
+without being told how uses these values: ``xlner project``, ``xlner align``,
+translate-test, translate-train, the sharded engines and the benchmarks. They
+were chosen by ``xlner bench defaults`` on the average over every public
+evaluation set (docs/benchmarks.md, section "defaults").
+"""
+
+from __future__ import annotations
+
+#: Symmetrization of eflomal's forward and reverse links.
+SYMMETRIZATION = "intersection"
+#: Subword segmentation for eflomal ("none": words; see xlner.align.subword).
+SUBWORD = "none"
+#: Seeded eflomal runs whose links are voted on (1: one run).
+EFLOMAL_RUNS = 1
+#: Projection method, and the preset each method uses when none is named.
+METHOD = "ilp"
+PRESETS: dict[str, str] = {"heuristic": "garcia2022", "ilp": "offline", "greedy": "offline"}
+#: Seeds over which every eflomal-based benchmark number is averaged.
+BENCH_SEEDS = (0, 1, 2)
