@@ -173,5 +173,5 @@ def test_translate_train_with_confidence_filter(shared_data, tmp_path):
     silver = read_conll(tmp_path / "silver.conll").sentences
     kept = [d for d in details if d["kept"]]
     assert 0 < len(silver) == len(kept) < 60
-    assert [s.tokens for s in silver] == [d["tokens"] for d in kept]
+    assert [s.tokens for s in silver] == [d["tgt_tokens"] for d in kept]
     assert [s.tokens for s in silver] == [h.tokens for h, d in zip(hausa, details) if d["kept"]]

@@ -247,8 +247,11 @@ def test_write_jsonl(tmp_path):
     path = tmp_path / "o.jsonl"
     write_jsonl(path, [Sentence(["Straße"], [Span(0, 1, "LOC")]), Sentence(["b"], [], "x")])
     assert path.read_text(encoding="utf-8") == (
-        '{"tokens": ["Straße"], "spans": [[0, 1, "LOC"]]}\n{"id": "x", "tokens": ["b"], "spans": []}\n'
+        '{"tokens": ["Straße"], "spans": [[0, 1, "LOC"]], "ner_tags": ["B-LOC"]}\n{"id": "x", "tokens": ["b"], "spans": [], "ner_tags": ["O"]}\n'
     )
+    assert read_jsonl(path)[0].spans == [Span(0, 1, "LOC")]
+    write_jsonl(path, [Sentence(["b"], [], "x")], layout="spans")
+    assert path.read_text(encoding="utf-8") == '{"id": "x", "tokens": ["b"], "spans": []}\n'
 
 
 # ---------------------------------------------------------------- Pharaoh

@@ -292,6 +292,23 @@ def test_reader_errors_name_file_and_line(tmp_path):
     path = write(tmp_path / "bad.jsonl", HF_STRINGS + '{"tokens": ["a"], "ner_tags": ["B-PER", "O"]}\n')
     with pytest.raises(InputError, match=r"bad\.jsonl:3: expected \"ner_tags\": a list of 1 tags"):
         read_sentences(path)
-    both = write(tmp_path / "both.jsonl", '{"tokens": ["a"], "ner_tags": ["O"], "spans": []}\n')
-    with pytest.raises(InputError, match=r"both\.jsonl:1: .*found both"):
+    both = write(tmp_path / "both.jsonl", '{"tokens": ["a"], "ner_tags": ["O"], "spans": []}\n{"tokens": ["a"], "ner_tags": ["O"], "spans": [[0, 1, "PER"]]}\n')
+    with pytest.raises(InputError, match=r"both\.jsonl:2: .*disagree"):
         read_sentences(both)
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+def test_translate_test_output_equal_to_gold_is_an_error_and_gold_is_kept(tmp_path, sharded):
+    gold = write(tmp_path / "gold.conll", "Anna B-PER\nlacht O\n\nin O\nBerlin B-LOC\n")
+    alignment = write(tmp_path / "a.pharaoh", "0-0 1-1\n0-0 1-1\n")
+    before = gold.read_text()
+    args = ["translate-test", str(write(tmp_path / "in.txt", "Anna lacht\nin Berlin\n")), "--lang", "deu", "-o", str(gold),
+            "--translator", "file", "--translations", str(write(tmp_path / "en.txt", "Anna laughs\nin Berlin\n")),
+            "--tokenizer", "whitespace", "--tagger", "gold",
+            "--tagger-labels", str(write(tmp_path / "en.conll", "Anna B-PER\nlaughs O\n\nin O\nBerlin B-LOC\n")),
+            "--aligner", "pharaoh", "--aligner-option", f"path={alignment}",
+            "--method", "heuristic", "--no-cache", "--gold", str(gold)]
+    if sharded:
+        args += ["--shard-size", "1"]
+    one_error(runner.invoke(app, args), "--output and --gold name the same file")
+    assert gold.read_text() == before

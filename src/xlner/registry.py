@@ -14,9 +14,40 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 from typing import Any, Callable
 
 from xlner.errors import XlnerError
+
+
+def _typed_signature(factory: Callable[..., Any]) -> None:
+    """Give a ``(**options) -> Class`` factory ``Class``'s parameters as ``__signature__`` (shown by ``help()``)."""
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return
+    params = list(signature.parameters.values())
+    if not params or params[-1].kind is not inspect.Parameter.VAR_KEYWORD:
+        return
+    built = signature.return_annotation
+    if isinstance(built, str):
+        built = getattr(factory, "__globals__", {}).get(built.strip("'\""))
+    if not isinstance(built, type):
+        return
+    try:
+        own = list(inspect.signature(built).parameters.values())
+    except (TypeError, ValueError):
+        return
+    named = {p.name for p in params[:-1]}
+    extra = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own
+             if p.name not in named and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    tail = [p for p in own if p.kind is inspect.Parameter.VAR_KEYWORD]
+    try:
+        factory.__signature__ = signature.replace(parameters=[*params[:-1], *extra, *tail])  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return
+    if factory.__doc__ is None:
+        factory.__doc__ = f"Build a {built.__name__}; options: see {built.__module__}.{built.__qualname__}."
 
 
 class Registry:
@@ -29,7 +60,10 @@ class Registry:
         self._factories: dict[str, Callable[..., Any]] = {}
 
     def register(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register ``factory`` under ``name``; a ``**options`` factory gets the typed signature of the class it builds."""
+
         def decorator(factory: Callable[..., Any]) -> Callable[..., Any]:
+            _typed_signature(factory)
             self._factories[name] = factory
             return factory
 

@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-from xlner.align.base import Aligner, TokenPair
+from xlner.align.base import Aligner, TokenPair, check_pairs
 from xlner.errors import XlnerError
 from xlner.registry import registry
 from xlner.types import Alignment
@@ -135,6 +135,7 @@ class BackTranslationAligner:
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
         from tqdm import tqdm
 
+        check_pairs(pairs)
         pairs = [(list(s), list(t)) for s, t in pairs]
         back_translated = [t for _, t in pairs] if self.of == "tgt" else [s for s, _ in pairs]
         bts = self._back_translations(back_translated)

@@ -51,13 +51,13 @@ import tempfile
 import threading
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from xlner import recipe
 from xlner.align import subword as sw
-from xlner.align.base import TokenPair
+from xlner.align.base import TokenPair, check_pairs
 from xlner.align.symmetrize import METHODS, symmetrize
 from xlner.align.tokenize import tokenize
 from xlner.errors import InputError, XlnerError
@@ -111,7 +111,10 @@ class EflomalAligner:
     ``runs``: eflomal runs (seeds ``seed``, ``seed+1``, ...) whose directional
     links are put to a majority vote. ``subword="none"`` and ``runs=1`` give
     exactly the plain aligner's output, and ``config()`` leaves them out then
-    (so existing cache keys stay valid).
+    (so existing cache keys stay valid). ``subword_vote``: when subwords are
+    used, also align words (same seeds) and keep the links that at least
+    three of the four directional alignments share (:func:`vote`) instead of
+    symmetrizing; without subwords it changes nothing.
     """
 
     symmetrization: str = recipe.SYMMETRIZATION
@@ -129,6 +132,7 @@ class EflomalAligner:
     progress: bool = True
     subword: str | int | Mapping[str, Any] | Sequence[Any] | None = recipe.SUBWORD
     runs: int = recipe.EFLOMAL_RUNS
+    subword_vote: bool = recipe.SUBWORD_VOTE
     _extra_cache: list[TokenPair] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -154,11 +158,19 @@ class EflomalAligner:
             del options["subword"]
         if options["runs"] == 1:
             del options["runs"]
+        if not options["subword_vote"]:
+            del options["subword_vote"]
         return {"aligner": "eflomal", **options}
 
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
         """Symmetrized alignment of each (source tokens, target tokens) pair."""
-        forward, reverse = self.align_directional(pairs)
+        check_pairs(pairs)
+        forward, reverse, segmented = self._directional(pairs)
+        if self.subword_vote and segmented:
+            words = replace(self, subword="none", subword_vote=False)
+            words._extra_cache = self._extra_cache
+            word_forward, word_reverse, _ = words._directional(pairs)
+            return [vote(links, VOTES_NEEDED) for links in zip(forward, reverse, word_forward, word_reverse)]
         return [
             symmetrize(f, r, self.symmetrization, len(src), len(tgt))
             for f, r, (src, tgt) in zip(forward, reverse, pairs)
@@ -166,11 +178,16 @@ class EflomalAligner:
 
     def align_directional(self, pairs: Sequence[TokenPair]) -> tuple[list[Alignment], list[Alignment]]:
         """The forward and reverse alignments, both in (source i, target j) orientation."""
+        forward, reverse, _ = self._directional(pairs)
+        return forward, reverse
+
+    def _directional(self, pairs: Sequence[TokenPair]) -> tuple[list[Alignment], list[Alignment], bool]:
+        """Forward and reverse alignments, and whether either side was segmented into subwords."""
         kept = [n for n, (src, tgt) in enumerate(pairs) if len(src) and len(tgt)]
         forward: list[Alignment] = [frozenset()] * len(pairs)
         reverse: list[Alignment] = [frozenset()] * len(pairs)
         if not kept:
-            return forward, reverse
+            return forward, reverse, False
         fold = str.lower if self.lowercase else str
         src_side: list[Sequence[str]] = [[fold(w) for w in pairs[n][0][:MAX_TOKENS]] for n in kept]
         tgt_side: list[Sequence[str]] = [[fold(w) for w in pairs[n][1][:MAX_TOKENS]] for n in kept]
@@ -191,13 +208,14 @@ class EflomalAligner:
             seeds=_seeds(self.seed, self.runs),
             n_read=len(kept),
         )
-        if any(owner is not None for _, owner, _ in segmented):
+        pieces = any(owner is not None for _, owner, _ in segmented)
+        if pieces:
             runs = [(_piece_links_to_words(f, *segmented), _piece_links_to_words(r, *segmented)) for f, r in runs]
         fwd_links = majority_vote([run[0] for run in runs])
         rev_links = majority_vote([run[1] for run in runs])
         for n, f, r in zip(kept, fwd_links, rev_links):
             forward[n], reverse[n] = f, r
-        return forward, reverse
+        return forward, reverse, pieces
 
     def _segment(self, sents: list[Sequence[str]], spec: sw.SideSpec) -> _Side:
         """One side as eflomal sees it: words, or pieces with each piece's word and the whole words per sentence."""
@@ -329,6 +347,19 @@ def run_eflomal(
         src_sents, tgt_sents, model, n_iterations, n_samplers, rel_iterations, null_prior, _seeds(seed, runs), len(src_sents)
     )
     return majority_vote([r[0] for r in results]), majority_vote([r[1] for r in results])
+
+
+#: Directional alignments (of four: subwords and words, both directions) that must share a link (see :func:`vote`).
+VOTES_NEEDED = 3
+
+
+def vote(alignments: Sequence[Alignment], needed: int) -> Alignment:
+    """The links that at least ``needed`` of ``alignments`` contain."""
+    counts: dict[tuple[int, int], int] = {}
+    for links in alignments:
+        for link in links:
+            counts[link] = counts.get(link, 0) + 1
+    return frozenset(link for link, n in counts.items() if n >= needed)
 
 
 def majority_vote(runs: Sequence[Sequence[Alignment]]) -> list[Alignment]:

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from xlner.align.base import TokenPair
+from xlner.align.base import TokenPair, check_pairs
 from xlner.align.encoders import Encoder, HFEncoder
 from xlner.errors import XlnerError
 from xlner.registry import registry
@@ -153,6 +153,7 @@ class SimAlignAligner:
         }
 
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
+        check_pairs(pairs)
         src_vectors = self.encoder.embed_words([list(s) for s, _ in pairs])
         tgt_vectors = self.encoder.embed_words([list(t) for _, t in pairs])
         return [

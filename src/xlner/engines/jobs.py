@@ -399,7 +399,7 @@ def run_job(
         Path(output) if output else None, [Path(paths[s["index"]]) for s in shards], sorted(r["index"] for r in records), skipped, config_hash,
         records=records,
     )
-    export(result, output, details, kept_only=kind == "train")
+    export(result, output, details, kept_only=kind == "train", method=method, project_options=None if method in MARKER_METHODS else run.project_options)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -410,9 +410,12 @@ def iter_rows(shard_files: Sequence[Path]) -> Iterator[dict[str, Any]]:
         yield from read_shard_output(path)
 
 
-def export(result: JobResult, output: str | Path | None, details: str | Path | None = None, *, kept_only: bool = True) -> None:
-    """Stream the shards into ``output`` (CoNLL, or JSONL for ``.jsonl``) and ``details``; count into ``result``."""
-    from xlner.io import atomic_write, write_conll, write_jsonl
+def export(
+    result: JobResult, output: str | Path | None, details: str | Path | None = None, *, kept_only: bool = True,
+    method: str = "ilp", project_options: dict[str, Any] | None = None,
+) -> None:
+    """Stream the shards into ``output`` (format by suffix, :mod:`xlner.io.formats`) and ``details``; count into ``result``."""
+    from xlner.io import atomic_write, write_sentences
 
     def sentences() -> Iterator[Sentence]:
         result.sentences = result.kept = result.spans = 0
@@ -424,16 +427,33 @@ def export(result: JobResult, output: str | Path | None, details: str | Path | N
                 yield Sentence(row["tokens"], _spans(row["spans"]), row["id"])
 
     if output is not None:
-        (write_jsonl if str(output).endswith(".jsonl") else write_conll)(output, sentences())
+        write_sentences(output, sentences())
     else:
         for _ in sentences():
             pass
-    if details is not None:
+    if details is not None:  # xlner.project.explain records: pairs re-projected (method, project_options), 1,000 at a time
+        from xlner.project.explain import plain_record, project_explained
+
+        def chunk_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            pairs = [SentencePair(r["src_tokens"], r["tokens"], _spans(r["src_spans"]), frozenset((i, j) for i, j in r["alignment"]),
+                                  _spans(r["spans"]), r["id"]) for r in rows]
+            if project_options is None:  # marker methods: spans without scores
+                records = [plain_record(p, r["confidence"], method) for p, r in zip(pairs, rows)]
+            else:
+                records = project_explained(pairs, method, **project_options)[1]
+            for record, row in zip(records, rows):
+                record["kept"] = bool(row["kept"])
+            return records
+
         with atomic_write(details) as out:
+            chunk: list[dict[str, Any]] = []
             for row in iter_rows(result.shard_files):
-                record = {k: row[k] for k in ("id", "confidence", "kept", "tokens", "spans", "alignment")}
-                record["confidence"] = round(record["confidence"], 6)
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                chunk.append(row)
+                if len(chunk) == 1000:
+                    out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in chunk_records(chunk))
+                    chunk = []
+            if chunk:
+                out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in chunk_records(chunk))
 
 
 def translate_train_job(input: str | Path, output: str | Path | None = None, **options: Any) -> JobResult:

