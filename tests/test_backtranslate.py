@@ -114,5 +114,7 @@ def test_errors_and_registry():
         BackTranslationAligner(StubAligner(), [BT_OF_TGT, BT_OF_TGT], progress=False).align([(SRC, TGT)])
     with pytest.raises(XlnerError, match="combine"):
         BackTranslationAligner(StubAligner(), [], combine="majority")
-    aligner = registry.aligners.create("backtranslation", base=StubAligner(), back_translations=[BT_OF_TGT], progress=False)
+    aligner = registry.aligners.create(
+        "backtranslation", base=StubAligner(), back_translations=[BT_OF_TGT], progress=False
+    )
     assert aligner.align([(SRC, TGT)]) == [frozenset(DIRECT | {(1, 1)})]

@@ -46,7 +46,7 @@ def test_methods_on_a_slice_beat_shuffled_alignments(inputs):
         value = bam.f1(gold, predicted)
         assert 0.0 <= value <= 1.0 and seconds >= 0
     methods = [m for m in bam.METHODS if m[0] == bam.DEFAULT_METHOD]
-    (baseline, _), = bam.run_methods(bam.pairs_for(english, spans, gold, shuffled), methods).values()
+    ((baseline, _),) = bam.run_methods(bam.pairs_for(english, spans, gold, shuffled), methods).values()
     assert bam.f1(gold, real[bam.DEFAULT_METHOD][0]) > bam.f1(gold, baseline) + 0.1
 
 

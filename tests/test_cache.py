@@ -44,7 +44,12 @@ def test_keys_depend_on_step_component_and_options(tmp_path):
     }
     assert a.folder not in others and len(others) == 3
     meta = json.loads((a.folder / "meta.json").read_text())
-    assert meta == {"version": CACHE_VERSION, "step": "translate", "component": "hf", "options": {"beam_size": 4, "model": "m"}}
+    assert meta == {
+        "version": CACHE_VERSION,
+        "step": "translate",
+        "component": "hf",
+        "options": {"beam_size": 4, "model": "m"},
+    }
 
 
 def test_files_named_in_options_count_by_content_change(tmp_path):
@@ -103,7 +108,14 @@ def test_outputs_round_trip_through_json(tmp_path):
     cache = StepCache.open(tmp_path, "align", "fake", {})
     to_json = lambda links: sorted([i, j] for i, j in links)  # noqa: E731
     from_json = lambda value: frozenset(map(tuple, value))  # noqa: E731
-    fresh = cached_map(lambda b: [frozenset({(0, 1), (1, 0)})] * len(b), ["a", "b"], cache=cache, batch_size=1, to_json=to_json, from_json=from_json)
+    fresh = cached_map(
+        lambda b: [frozenset({(0, 1), (1, 0)})] * len(b),
+        ["a", "b"],
+        cache=cache,
+        batch_size=1,
+        to_json=to_json,
+        from_json=from_json,
+    )
     cached = cached_map(lambda b: 1 / 0, ["a", "b"], cache=cache, batch_size=1, to_json=to_json, from_json=from_json)
     assert fresh == cached == [frozenset({(0, 1), (1, 0)})] * 2
 

@@ -25,7 +25,9 @@ def test_candidates_add_aligned_ranges_and_run_concatenations():
     c = candidates_for_pair(tokens, [Span(0, 1, "PER")], {(0, 0), (0, 2)}, merge_distance=0)
     spans = set(c.spans())
     assert (0, 3) in spans and (1, 2) in spans  # aligned sub-range inside [0, 3)
-    only_ngrams = candidates_for_pair(tokens, [Span(0, 1, "PER")], {(0, 0), (0, 2)}, aligned_subranges=False, runs=False)
+    only_ngrams = candidates_for_pair(
+        tokens, [Span(0, 1, "PER")], {(0, 0), (0, 2)}, aligned_subranges=False, runs=False
+    )
     assert (0, 3) not in set(only_ngrams.spans())
 
 
@@ -41,7 +43,10 @@ def test_long_runs_kept_whole_and_deduplicated():
 
 
 def test_batch_and_from_ranges():
-    pairs = [SentencePair(["a"], ["b", "c"], [Span(0, 1, "PER")], frozenset({(0, 1)})), SentencePair([], [], [], frozenset())]
+    pairs = [
+        SentencePair(["a"], ["b", "c"], [Span(0, 1, "PER")], frozenset({(0, 1)})),
+        SentencePair([], [], [], frozenset()),
+    ]
     out = generate_candidates(pairs)
     assert out[0].spans() == [(0, 1), (0, 2), (1, 2)]
     assert len(out[1]) == 0
@@ -51,7 +56,9 @@ def test_batch_and_from_ranges():
 def test_extra_ranges_are_added_deduplicated_and_sorted():
     pairs = [SentencePair([], ["a", "b", "c"], [], frozenset()), SentencePair([], ["d", "e"], [], frozenset())]
     base = generate_candidates(pairs, max_words=1, aligned_subranges=False, runs=False)
-    more = generate_candidates(pairs, max_words=1, aligned_subranges=False, runs=False, extra=[[(0, 3), (0, 1)], [(0, 2)]])
+    more = generate_candidates(
+        pairs, max_words=1, aligned_subranges=False, runs=False, extra=[[(0, 3), (0, 1)], [(0, 2)]]
+    )
     assert base[0].spans() == [(0, 1), (1, 2), (2, 3)]
     assert more[0].spans() == [(0, 1), (0, 3), (1, 2), (2, 3)]
     assert more[1].spans() == [(0, 1), (0, 2), (1, 2)]

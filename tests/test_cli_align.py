@@ -66,7 +66,9 @@ def test_align_europarl_sample(europarl):
 def test_mismatched_counts(europarl):
     text = first_sentences(europarl / "de.conll", 49)
     (europarl / "short.conll").write_text(text, encoding="utf-8")
-    result = runner.invoke(app, ["align", str(europarl / "en.conll"), str(europarl / "short.conll"), "-o", str(europarl / "x")])
+    result = runner.invoke(
+        app, ["align", str(europarl / "en.conll"), str(europarl / "short.conll"), "-o", str(europarl / "x")]
+    )
     assert result.exit_code == 2
     assert "has 50 sentences" in result.output and "has 49" in result.output
     assert not (europarl / "x").exists()
@@ -93,7 +95,9 @@ def test_pharaoh_aligner_checks(tmp_path):
     path = tmp_path / "links.txt"
     path.write_text("0-0 1-0\n0-1\n", encoding="utf-8")
     assert registry.aligners.create("pharaoh", path=path).align(pairs) == [{(0, 0), (1, 0)}, {(0, 1)}]
-    assert registry.aligners.create("pharaoh", path=path, reverse=True).align([(["x"], ["a", "b"]), (["c", "d"], ["y"])]) == [
+    assert registry.aligners.create("pharaoh", path=path, reverse=True).align(
+        [(["x"], ["a", "b"]), (["c", "d"], ["y"])]
+    ) == [
         {(0, 0), (0, 1)},
         {(1, 0)},
     ]

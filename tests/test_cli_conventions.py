@@ -54,7 +54,12 @@ def test_help_has_no_bool_metavar_on_flags(command):
 
 def test_help_shows_defaults_and_required_markers():
     project = _help("project")
-    for option, default in (("--method", "ilp"), ("--aligner", "eflomal"), ("--src-lang", "en"), ("--policy", "repair")):
+    for option, default in (
+        ("--method", "ilp"),
+        ("--aligner", "eflomal"),
+        ("--src-lang", "en"),
+        ("--policy", "repair"),
+    ):
         line = next(line for line in project.splitlines() if option + " " in line)
         assert f"[default: ({default})]" in line, line
     assert project.count("Required (here or in --config).") == 3

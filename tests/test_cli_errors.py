@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import xlner.experiment
-import xlner.io
 from xlner import hub
 from xlner.cli import app
 from xlner.registry import registry
@@ -53,6 +51,7 @@ def files(tmp_path, monkeypatch) -> dict[str, Path]:
     paths["tgt"].write_text("John wohnt in Berlin\n", encoding="utf-8")
     paths["tr"].write_text("John wohnt in Berlin\n", encoding="utf-8")
     paths["links"].write_text("0-0 1-1 2-2 3-3\n", encoding="utf-8")
+    import xlner.experiment
     import xlner.io.text
 
     for module, reader in ((xlner.io, "read_sentences"), (xlner.io, "read_corpus"), (xlner.io.text, "read_corpus")):
@@ -70,12 +69,37 @@ def files(tmp_path, monkeypatch) -> dict[str, Path]:
 
 
 def _project(f: dict[str, Path], *extra: str) -> list[str]:
-    return ["project", "-s", str(f["src"]), "-t", str(f["tgt"]), "-o", str(f["out"]), "--alignment", str(f["links"]), *extra]
+    return [
+        "project",
+        "-s",
+        str(f["src"]),
+        "-t",
+        str(f["tgt"]),
+        "-o",
+        str(f["out"]),
+        "--alignment",
+        str(f["links"]),
+        *extra,
+    ]
 
 
 def _train(f: dict[str, Path], *extra: str) -> list[str]:
-    return ["translate-train", str(f["src"]), "--lang", "deu", "-o", str(f["out"]), "--translator", "file",
-            "--translations", str(f["tr"]), "--tokenizer", "whitespace", "--no-cache", *extra]
+    return [
+        "translate-train",
+        str(f["src"]),
+        "--lang",
+        "deu",
+        "-o",
+        str(f["out"]),
+        "--translator",
+        "file",
+        "--translations",
+        str(f["tr"]),
+        "--tokenizer",
+        "whitespace",
+        "--no-cache",
+        *extra,
+    ]
 
 
 def _train_hf(f: dict[str, Path], *extra: str) -> list[str]:
@@ -83,8 +107,20 @@ def _train_hf(f: dict[str, Path], *extra: str) -> list[str]:
 
 
 def _test(f: dict[str, Path], *extra: str) -> list[str]:
-    return ["translate-test", str(f["tgt"]), "--lang", "hau", "-o", str(f["out"]), "--tagger", "gold",
-            "--tagger-labels", str(f["src"]), "--no-cache", *extra]
+    return [
+        "translate-test",
+        str(f["tgt"]),
+        "--lang",
+        "hau",
+        "-o",
+        str(f["out"]),
+        "--tagger",
+        "gold",
+        "--tagger-labels",
+        str(f["src"]),
+        "--no-cache",
+        *extra,
+    ]
 
 
 def _error_line(result, *expected: str) -> str:
@@ -127,8 +163,18 @@ CASES = [
     ("train-lang-hf", _train_hf, ["--lang", "xxx"], ["--lang", "xxx"]),
     ("train-translations-missing", _train, ["--translations", "/nonexistent/tr.txt"], ["/nonexistent/tr.txt"]),
     ("test-lang-hf", _test, ["--lang", "xxx"], ["--lang", "xxx"]),
-    ("test-method", _test, ["--translator", "file", "--translations", "TR", "--method", "model-transfr"], ["model-transfr"]),
-    ("test-tagger-option", _test, ["--translator", "file", "--translations", "TR", "--tagger-option", "colour=1"], ["colour"]),
+    (
+        "test-method",
+        _test,
+        ["--translator", "file", "--translations", "TR", "--method", "model-transfr"],
+        ["model-transfr"],
+    ),
+    (
+        "test-tagger-option",
+        _test,
+        ["--translator", "file", "--translations", "TR", "--tagger-option", "colour=1"],
+        ["colour"],
+    ),
     ("test-shard-size", _test, ["--translator", "file", "--translations", "TR", "--shard-size", "0"], ["--shard-size"]),
 ]
 
@@ -147,7 +193,13 @@ def test_none_none_and_null_all_mean_none():
     from xlner.config import parse_key_values
 
     assert parse_key_values(["top_k=None", "a=none", "b=null", "c=~", "d=0.5", "e=!?.;:"]) == {
-        "top_k": None, "a": None, "b": None, "c": None, "d": 0.5, "e": "!?.;:"}
+        "top_k": None,
+        "a": None,
+        "b": None,
+        "c": None,
+        "d": 0.5,
+        "e": "!?.;:",
+    }
 
 
 @pytest.mark.parametrize("how", ["file", "unwritable", "under-a-file"])
@@ -178,11 +230,16 @@ def test_experiment_errors(files, tmp_path):
     base = re.sub(r"(?m)^bootstrap_samples\s*=.*$", "", base)
     many = tmp_path / "many.toml"
     many.write_text('bootstrap_samples = "many"\n' + base, encoding="utf-8")
-    _error_line(runner.invoke(app, ["experiment", str(many), "-o", str(tmp_path / "res")]), "many.toml", "bootstrap_samples")
+    _error_line(
+        runner.invoke(app, ["experiment", str(many), "-o", str(tmp_path / "res")]), "many.toml", "bootstrap_samples"
+    )
     good = tmp_path / "good.toml"
     good.write_text(base, encoding="utf-8")
     _error_line(runner.invoke(app, ["experiment", str(good), "-o", str(tmp_path / "res"), "--limit", "-5"]), "--limit")
-    _error_line(runner.invoke(app, ["experiment", str(good), "-o", str(tmp_path / "res"), "--cache-dir", str(files["src"])]), "--cache-dir")
+    _error_line(
+        runner.invoke(app, ["experiment", str(good), "-o", str(tmp_path / "res"), "--cache-dir", str(files["src"])]),
+        "--cache-dir",
+    )
 
 
 needs_hf = pytest.mark.skipif(importlib.util.find_spec("transformers") is None, reason="needs the hf extra")
@@ -193,8 +250,22 @@ needs_hf = pytest.mark.skipif(importlib.util.find_spec("transformers") is None, 
 def test_unreachable_hub_model_fails_fast_naming_the_model(files, flag):
     args = _test(files, "--translator", "hf", "--model", "fake-org/no-such-model-xlner")
     if flag == "--tagger-model":
-        args = ["translate-test", str(files["tgt"]), "--lang", "hau", "-o", str(files["out"]), "--translator", "file",
-                "--translations", str(files["tr"]), "--tagger", "hf", "--tagger-model", "fake-org/no-such-ner-xlner"]
+        args = [
+            "translate-test",
+            str(files["tgt"]),
+            "--lang",
+            "hau",
+            "-o",
+            str(files["out"]),
+            "--translator",
+            "file",
+            "--translations",
+            str(files["tr"]),
+            "--tagger",
+            "hf",
+            "--tagger-model",
+            "fake-org/no-such-ner-xlner",
+        ]
     started = time.perf_counter()
     line = _error_line(runner.invoke(app, args), "fake-org/no-such-", "HF_HOME", "HF_HUB_OFFLINE=1", "folder")
     assert time.perf_counter() - started < 10, line

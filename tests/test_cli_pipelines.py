@@ -46,13 +46,28 @@ registry.translators.register("test-lookup")(lambda path: LookupTranslator(path)
 def bam(shared_data, tmp_path_factory) -> dict[str, Path]:
     """The first sentences of MasakhaNER 2.0 bam test (DATE->O) with their English translations and tags."""
     sample = shared_data / "bam-translate-test" / "transalign" / "sample_data"
-    english_tokens = shared_data / "bam-translate-test" / "devil-in-details" / "data" / "intermediate" / "nllb" / "masakhaner" / "test-translate-bam-en" / "en-tokens.txt"
+    english_tokens = (
+        shared_data
+        / "bam-translate-test"
+        / "devil-in-details"
+        / "data"
+        / "intermediate"
+        / "nllb"
+        / "masakhaner"
+        / "test-translate-bam-en"
+        / "en-tokens.txt"
+    )
     folder = tmp_path_factory.mktemp("bam")
     target = read_conll(sample / "test-bam.txt").sentences[:N_SENTENCES]
     english = read_conll(sample / "test-translate-bam-en-preds.txt", policy="repair").sentences[:N_SENTENCES]
     lines = english_tokens.read_text(encoding="utf-8").splitlines()[:N_SENTENCES]
     assert [line.split() for line in lines] == [s.tokens for s in english]  # as PROVENANCE.md says
-    paths = {"bam": folder / "bam.conll", "en_tags": folder / "en-tags.conll", "en_txt": folder / "en.txt", "table": folder / "table.json"}
+    paths = {
+        "bam": folder / "bam.conll",
+        "en_tags": folder / "en-tags.conll",
+        "en_txt": folder / "en.txt",
+        "table": folder / "table.json",
+    }
     write_conll(paths["bam"], target)
     write_conll(paths["en_tags"], english)
     paths["en_txt"].write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -63,16 +78,45 @@ def bam(shared_data, tmp_path_factory) -> dict[str, Path]:
 
 def _translate_test(bam: dict[str, Path], out: Path, cache: Path, *extra: str):
     args = [
-        "translate-test", str(bam["bam"]), "--lang", "bam", "-o", str(out), "--input-format", "conll",
-        "--tokenizer", "whitespace", "--tagger", "gold", "--tagger-labels", str(bam["en_tags"]),
-        "--aligner", "eflomal", *EFLOMAL_FAST, "--cache-dir", str(cache), "--batch-size", "16", *extra,
+        "translate-test",
+        str(bam["bam"]),
+        "--lang",
+        "bam",
+        "-o",
+        str(out),
+        "--input-format",
+        "conll",
+        "--tokenizer",
+        "whitespace",
+        "--tagger",
+        "gold",
+        "--tagger-labels",
+        str(bam["en_tags"]),
+        "--aligner",
+        "eflomal",
+        *EFLOMAL_FAST,
+        "--cache-dir",
+        str(cache),
+        "--batch-size",
+        "16",
+        *extra,
     ]
     return runner.invoke(app, args, catch_exceptions=True)
 
 
 def test_translate_test_end_to_end_with_precomputed_translations(bam, tmp_path):
     out = tmp_path / "out.conll"
-    result = _translate_test(bam, out, tmp_path / "cache", "--translator", "file", "--translations", str(bam["en_txt"]), "--gold", str(bam["bam"]))
+    result = _translate_test(
+        bam,
+        out,
+        tmp_path / "cache",
+        "--translator",
+        "file",
+        "--translations",
+        str(bam["en_txt"]),
+        "--gold",
+        str(bam["bam"]),
+    )
     assert result.exit_code == 0, result.output
     predicted = read_conll(out).sentences
     gold = read_conll(bam["bam"]).sentences
@@ -89,11 +133,15 @@ def test_translate_test_end_to_end_with_precomputed_translations(bam, tmp_path):
 def test_rerun_does_no_translation_work(bam, tmp_path):
     CALLS.clear()
     cache = tmp_path / "cache"
-    first = _translate_test(bam, tmp_path / "a.conll", cache, "--translator", "test-lookup", "--translator-option", f"path={bam['table']}")
+    first = _translate_test(
+        bam, tmp_path / "a.conll", cache, "--translator", "test-lookup", "--translator-option", f"path={bam['table']}"
+    )
     assert first.exit_code == 0, first.output
     assert CALLS == [16] * (N_SENTENCES // 16) + ([N_SENTENCES % 16] if N_SENTENCES % 16 else [])
     CALLS.clear()
-    second = _translate_test(bam, tmp_path / "b.conll", cache, "--translator", "test-lookup", "--translator-option", f"path={bam['table']}")
+    second = _translate_test(
+        bam, tmp_path / "b.conll", cache, "--translator", "test-lookup", "--translator-option", f"path={bam['table']}"
+    )
     assert second.exit_code == 0, second.output
     assert CALLS == []
     assert (tmp_path / "a.conll").read_bytes() == (tmp_path / "b.conll").read_bytes()
@@ -126,7 +174,21 @@ def test_config_file_with_flag_override(bam, tmp_path):
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"
-    result = runner.invoke(app, ["translate-test", str(bam["bam"]), "-o", str(out), "--config", str(config), "--method", "heuristic", "--cache-dir", str(tmp_path / "c")])
+    result = runner.invoke(
+        app,
+        [
+            "translate-test",
+            str(bam["bam"]),
+            "-o",
+            str(out),
+            "--config",
+            str(config),
+            "--method",
+            "heuristic",
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert [p.name.split("-")[0] for p in (tmp_path / "c" / "project").iterdir()] == ["heuristic"]
     assert len(out.read_text(encoding="utf-8").splitlines()) == N_SENTENCES
@@ -135,7 +197,9 @@ def test_config_file_with_flag_override(bam, tmp_path):
 def test_wrong_number_of_translations_names_both_counts(bam, tmp_path):
     short = tmp_path / "short.txt"
     short.write_text("one line\n", encoding="utf-8")
-    result = _translate_test(bam, tmp_path / "o.conll", tmp_path / "c", "--translator", "file", "--translations", str(short))
+    result = _translate_test(
+        bam, tmp_path / "o.conll", tmp_path / "c", "--translator", "file", "--translations", str(short)
+    )
     assert result.exit_code == 2
     assert "has 1 lines" in result.output and f"the input has {N_SENTENCES} sentences" in result.output
 
@@ -151,12 +215,28 @@ def test_translate_train_with_confidence_filter(shared_data, tmp_path):
     hausa = read_conll(folder / "tgt.conll", policy="repair").sentences[:60]
     write_conll(tmp_path / "en.conll", english)
     (tmp_path / "hau.txt").write_text("".join(" ".join(s.tokens) + "\n" for s in hausa), encoding="utf-8")
+
     def run(threshold: float) -> list[dict]:
         args = [
-            "translate-train", str(tmp_path / "en.conll"), "--lang", "hau", "-o", str(tmp_path / "silver.conll"),
-            "--translator", "file", "--translations", str(tmp_path / "hau.txt"), "--tokenizer", "whitespace",
-            *EFLOMAL_FAST, "--min-confidence", str(threshold), "--details", str(tmp_path / "details.jsonl"),
-            "--cache-dir", str(tmp_path / "c"),
+            "translate-train",
+            str(tmp_path / "en.conll"),
+            "--lang",
+            "hau",
+            "-o",
+            str(tmp_path / "silver.conll"),
+            "--translator",
+            "file",
+            "--translations",
+            str(tmp_path / "hau.txt"),
+            "--tokenizer",
+            "whitespace",
+            *EFLOMAL_FAST,
+            "--min-confidence",
+            str(threshold),
+            "--details",
+            str(tmp_path / "details.jsonl"),
+            "--cache-dir",
+            str(tmp_path / "c"),
         ]
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output

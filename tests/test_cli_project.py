@@ -31,17 +31,34 @@ def identity_like_alignment(src: list[Sentence], tgt: list[Sentence]) -> list[fr
     alignments = []
     for s, t in zip(src, tgt):
         alignments.append(
-            frozenset((i, j) for i, a in enumerate(s.tokens) for j, b in enumerate(t.tokens) if a.lower() == b.lower() and a.isalpha())
+            frozenset(
+                (i, j)
+                for i, a in enumerate(s.tokens)
+                for j, b in enumerate(t.tokens)
+                if a.lower() == b.lower() and a.isalpha()
+            )
         )
     return alignments
 
 
 def test_project_with_eflomal_writes_target_tokens_unchanged(europarl, tmp_path):
     out = tmp_path / "out.conll"
-    result = runner.invoke(app, [
-        "project", "--source", str(europarl["en"]), "--target", str(europarl["de"]), "--output", str(out),
-        "--tgt-lang", "de", "--gold", str(europarl["de"]),
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "project",
+            "--source",
+            str(europarl["en"]),
+            "--target",
+            str(europarl["de"]),
+            "--output",
+            str(out),
+            "--tgt-lang",
+            "de",
+            "--gold",
+            str(europarl["de"]),
+        ],
+    )
     assert result.exit_code == 0, result.output
     projected = read_conll(out).sentences
     gold = read_conll(europarl["de"]).sentences
@@ -59,10 +76,22 @@ def test_project_with_pharaoh_alignment_and_text_target(europarl, tmp_path, meth
     pharaoh = tmp_path / "align.pharaoh"
     write_pharaoh(pharaoh, identity_like_alignment(src, tgt))
     out = tmp_path / f"{method}.conll"
-    result = runner.invoke(app, [
-        "project", "--source", str(europarl["en"]), "--target", str(target_text), "--output", str(out),
-        "--alignment", str(pharaoh), "--method", method,
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "project",
+            "--source",
+            str(europarl["en"]),
+            "--target",
+            str(target_text),
+            "--output",
+            str(out),
+            "--alignment",
+            str(pharaoh),
+            "--method",
+            method,
+        ],
+    )
     assert result.exit_code == 0, result.output
     projected = read_conll(out).sentences
     assert [s.tokens for s in projected] == [t.tokens for t in tgt]
@@ -95,18 +124,41 @@ def test_project_rejects_different_sentence_counts(europarl, tmp_path):
     short = tmp_path / "short.conll"
     write_conll(short, read_conll(europarl["de"]).sentences[: N - 1])
     out = tmp_path / "out.conll"
-    result = runner.invoke(app, [
-        "project", "--source", str(europarl["en"]), "--target", str(short), "--output", str(out), "--tgt-lang", "de",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "project",
+            "--source",
+            str(europarl["en"]),
+            "--target",
+            str(short),
+            "--output",
+            str(out),
+            "--tgt-lang",
+            "de",
+        ],
+    )
     assert result.exit_code == 2
     assert f"{N}" in result.output and f"{N - 1}" in result.output
     assert not out.exists()
 
 
 def test_project_unknown_option_is_a_clear_error(europarl, tmp_path):
-    result = runner.invoke(app, [
-        "project", "--source", str(europarl["en"]), "--target", str(europarl["de"]), "--output", str(tmp_path / "o"),
-        "--tgt-lang", "de", "--option", "no_such_option=1",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "project",
+            "--source",
+            str(europarl["en"]),
+            "--target",
+            str(europarl["de"]),
+            "--output",
+            str(tmp_path / "o"),
+            "--tgt-lang",
+            "de",
+            "--option",
+            "no_such_option=1",
+        ],
+    )
     assert result.exit_code == 2
     assert "no_such_option" in result.output

@@ -38,19 +38,65 @@ def test_core_install_runs_both_pipelines_with_precomputed_translations(tmp_path
     python = env_dir / "bin" / "python"
     _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(package)], tmp_path)
     xlner = env_dir / "bin" / "xlner"
-    missing = _run([str(python), "-c", "import importlib.util as u; print([m for m in ('torch', 'transformers', 'spacy') if u.find_spec(m)])"], tmp_path)
+    missing = _run(
+        [
+            str(python),
+            "-c",
+            "import importlib.util as u; print([m for m in ('torch', 'transformers', 'spacy') if u.find_spec(m)])",
+        ],
+        tmp_path,
+    )
     assert missing.stdout.strip() == "[]", "the core install must not bring the extras"
 
     (tmp_path / "en.conll").write_text(ENGLISH, encoding="utf-8")
     (tmp_path / "de.txt").write_text(GERMAN, encoding="utf-8")
     (tmp_path / "en.txt").write_text("John lives in Berlin .\nMary works for Siemens\n", encoding="utf-8")
-    common = ["--translator", "file", "--tokenizer", "whitespace", "--cache-dir", str(tmp_path / "cache"),
-              "--aligner-option", "n_iterations=[2,2,4]"]
-    train = _run([str(xlner), "translate-train", "en.conll", "--lang", "deu", "--translations", "de.txt", "-o", "silver.conll", *common], tmp_path)
+    common = [
+        "--translator",
+        "file",
+        "--tokenizer",
+        "whitespace",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--aligner-option",
+        "n_iterations=[2,2,4]",
+    ]
+    train = _run(
+        [
+            str(xlner),
+            "translate-train",
+            "en.conll",
+            "--lang",
+            "deu",
+            "--translations",
+            "de.txt",
+            "-o",
+            "silver.conll",
+            *common,
+        ],
+        tmp_path,
+    )
     silver = (tmp_path / "silver.conll").read_text(encoding="utf-8")
     assert "wohnt" in silver and "B-" in silver, train.stdout + train.stderr
 
-    test = _run([str(xlner), "translate-test", "de.txt", "--lang", "deu", "--translations", "en.txt", "--tagger", "gold",
-                 "--tagger-labels", "en.conll", "-o", "labelled.conll", *common], tmp_path)
+    test = _run(
+        [
+            str(xlner),
+            "translate-test",
+            "de.txt",
+            "--lang",
+            "deu",
+            "--translations",
+            "en.txt",
+            "--tagger",
+            "gold",
+            "--tagger-labels",
+            "en.conll",
+            "-o",
+            "labelled.conll",
+            *common,
+        ],
+        tmp_path,
+    )
     labelled = (tmp_path / "labelled.conll").read_text(encoding="utf-8")
     assert "Siemens" in labelled and "B-" in labelled, test.stdout + test.stderr

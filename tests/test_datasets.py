@@ -110,7 +110,11 @@ def test_resolve_names_and_unknown_name():
     with pytest.raises(XlnerError) as info:
         load_dataset("masakhane/masakhaner3", "hau")
     message = str(info.value)
-    assert "unknown dataset" in message and "unimelb-nlp/wikiann" in message and "did you mean masakhane/masakhaner2" in message
+    assert (
+        "unknown dataset" in message
+        and "unimelb-nlp/wikiann" in message
+        and "did you mean masakhane/masakhaner2" in message
+    )
 
 
 def test_unknown_language_and_split(tmp_path):
@@ -125,7 +129,9 @@ def test_unknown_language_and_split(tmp_path):
 
 
 def test_describe_dataset():
-    assert describe_dataset("masakhaner2", "ha", "validation", {"DATE": "O"}) == "MasakhaNER 2.0 hau dev (labels: DATE->O)"
+    assert (
+        describe_dataset("masakhaner2", "ha", "validation", {"DATE": "O"}) == "MasakhaNER 2.0 hau dev (labels: DATE->O)"
+    )
     assert describe_dataset("google/xtreme", "PAN-X.sw") == "XTREME PAN-X swa test (labels: as given)"
     assert describe_dataset("my.conll", split="train") == "my.conll train (labels: as given)"
 
@@ -158,7 +164,9 @@ def test_generic_paths(tmp_path):
     conll.write_text("Ada B-PER\nsaid O\n\n", encoding="utf-8")
     assert load_dataset(str(conll))[0].spans == [Span(0, 1, "PER")]
     jsonl = tmp_path / "gold.jsonl"
-    jsonl.write_text(json.dumps({"id": "x", "tokens": ["in", "Rome"], "spans": [[1, 2, "LOC"]]}) + "\n", encoding="utf-8")
+    jsonl.write_text(
+        json.dumps({"id": "x", "tokens": ["in", "Rome"], "spans": [[1, 2, "LOC"]]}) + "\n", encoding="utf-8"
+    )
     assert load_dataset(str(jsonl), label_map={"LOC": "O"})[0].spans == []
     mmner = tmp_path / "twitter.txt"
     mmner.write_text("IMGID:9\nRT\tO\nMessi\tB-PER\n\n", encoding="utf-8")

@@ -23,7 +23,9 @@ def toy_corpus(people, places) -> list[Sentence]:
     sentences = []
     for k, (person, place) in enumerate(zip(people * 3, places * 3)):
         if k % 2:
-            sentences.append(Sentence(["Mr", person, "went", "to", place, "today", "."], [Span(1, 2, "PER"), Span(4, 5, "LOC")]))
+            sentences.append(
+                Sentence(["Mr", person, "went", "to", place, "today", "."], [Span(1, 2, "PER"), Span(4, 5, "LOC")])
+            )
         else:
             sentences.append(Sentence([place, "welcomed", "Mr", person, "."], [Span(0, 1, "LOC"), Span(3, 4, "PER")]))
     return sentences
@@ -42,7 +44,9 @@ def test_word_features():
 def test_learns_hand_made_pattern_on_unseen_names():
     tagger = train_crf(toy_corpus(PEOPLE[:6], PLACES[:6]), progress=False)
     assert set(tagger.labels) == {"O", "B-PER", "B-LOC"}
-    predicted = tagger.tag([["Mr", "Hauwa", "went", "to", "Bauchi", "today", "."], ["Jos", "welcomed", "Mr", "Ibrahim", "."], []])
+    predicted = tagger.tag(
+        [["Mr", "Hauwa", "went", "to", "Bauchi", "today", "."], ["Jos", "welcomed", "Mr", "Ibrahim", "."], []]
+    )
     assert predicted == [[Span(1, 2, "PER"), Span(4, 5, "LOC")], [Span(0, 1, "LOC"), Span(3, 4, "PER")], []]
 
 

@@ -100,15 +100,23 @@ def write_parallel(folder, name, src_lines, tgt_lines, src_lang="en", tgt_lang="
 def test_extra_parallel_text_helps(tmp_path, corpus):
     pairs, gold = corpus
     extra_pairs, _ = synthetic_corpus(2000, seed=7)
-    write_parallel(tmp_path / "corpus" / "en-de", "train", [" ".join(s) for s, _ in extra_pairs],
-                   [" ".join(t) for _, t in extra_pairs])
+    write_parallel(
+        tmp_path / "corpus" / "en-de",
+        "train",
+        [" ".join(s) for s, _ in extra_pairs],
+        [" ".join(t) for _, t in extra_pairs],
+    )
     (tmp_path / "corpus" / "en-fr").mkdir()
     (tmp_path / "corpus" / "en-fr" / "train.en").write_text("ignored\n")
     # Two-word swapped pairs: alone, eflomal cannot tell s1->T1 from s1->T2;
     # the extra text's lexicon decides.
     small = [(["s1", "s2"], ["T2", "T1"]), (["s3", "s4"], ["T4", "T3"]), (["s5", "s6"], ["T5", "T6"])]
     aligner = EflomalAligner(extra_parallel=[tmp_path / "corpus"], src_lang="en", tgt_lang="de", progress=False)
-    assert aligner.align(small) == [frozenset({(0, 1), (1, 0)}), frozenset({(0, 1), (1, 0)}), frozenset({(0, 0), (1, 1)})]
+    assert aligner.align(small) == [
+        frozenset({(0, 1), (1, 0)}),
+        frozenset({(0, 1), (1, 0)}),
+        frozenset({(0, 0), (1, 1)}),
+    ]
     assert len(aligner.extra_pairs()) == 2000
     capped = EflomalAligner(extra_parallel=[tmp_path / "corpus"], src_lang="en", tgt_lang="de", max_extra_pairs=10)
     assert len(capped.extra_pairs()) == 10
@@ -139,7 +147,18 @@ def test_unequal_parallel_files_are_an_error(tmp_path):
 
 def test_tokenize_splits_punctuation_in_any_script():
     assert tokenize("Hello, world!") == ["Hello", ",", "world", "!"]
-    assert tokenize("It costs 3.5 euros (1,000 in total).") == ["It", "costs", "3.5", "euros", "(", "1,000", "in", "total", ")", "."]
+    assert tokenize("It costs 3.5 euros (1,000 in total).") == [
+        "It",
+        "costs",
+        "3.5",
+        "euros",
+        "(",
+        "1,000",
+        "in",
+        "total",
+        ")",
+        ".",
+    ]
     assert tokenize("नमस्ते दुनिया।") == ["नमस्ते", "दुनिया", "।"]
     assert tokenize("مرحبا، بالعالم؟") == ["مرحبا", "،", "بالعالم", "؟"]
     assert tokenize("  ") == []

@@ -16,7 +16,9 @@ import pytest
 from xlner.align import eflomal
 from xlner.align.eflomal import EflomalAligner
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; PR_SET_PDEATHSIG is Linux-only")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc; PR_SET_PDEATHSIG is Linux-only"
+)
 
 # An alignment that would run for hours: 10 million IBM1 iterations.
 SLOW_SCRIPT = """
@@ -68,7 +70,9 @@ def start_slow_alignment(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
     parent = subprocess.Popen([sys.executable, "-c", SLOW_SCRIPT], env=env, stderr=subprocess.PIPE)
     children: list[int] = []
     try:
-        assert wait_for(lambda: bool(children.extend(eflomal_children(parent.pid)) or children), 30), "eflomal never started"
+        assert wait_for(lambda: bool(children.extend(eflomal_children(parent.pid)) or children), 30), (
+            "eflomal never started"
+        )
     except BaseException:
         parent.kill()
         raise
@@ -140,5 +144,7 @@ def test_handlers_are_restored_and_threads_work():
 
 
 def test_failure_reports_stderr(tmp_path):
-    code = eflomal.run_child([sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"], os.environ, tmp_path / "err")
+    code = eflomal.run_child(
+        [sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"], os.environ, tmp_path / "err"
+    )
     assert code == 3 and (tmp_path / "err").read_text() == "boom"

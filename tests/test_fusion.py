@@ -49,14 +49,17 @@ def test_normalisations():
     np.testing.assert_allclose(normalise_flat(index, flat, "none"), flat)
     np.testing.assert_allclose(normalise_flat(index, flat, "clip"), [0.2, 0.4, 0.0, 1.0])
     np.testing.assert_allclose(normalise_flat(index, flat, "entity-max"), [0.5, 1.0, 0.0, 1.0])
-    np.testing.assert_allclose(fuse_flat(index, {"a": 1, "b": 3}, {"a": flat, "b": np.ones(4)}, "clip", 0.5),
-                               [0.8, 0.85, 0.75, 1.0])
+    np.testing.assert_allclose(
+        fuse_flat(index, {"a": 1, "b": 3}, {"a": flat, "b": np.ones(4)}, "clip", 0.5), [0.8, 0.85, 0.75, 1.0]
+    )
     with pytest.raises(XlnerError, match="normalize"):
         normalise_flat(index, flat, "zscore")
 
 
 def test_weights_and_normalisation_decide_the_choice():
-    options = dict(weights={"test-small": 1.0, "test-big": 1.0}, threshold=0.0, max_words=1, aligned_subranges=False, runs=False)
+    options = dict(
+        weights={"test-small": 1.0, "test-big": 1.0}, threshold=0.0, max_words=1, aligned_subranges=False, runs=False
+    )
     plain = project_detailed([_one_pair()], "ilp", **options)[0]
     assert plain.spans == [Span(1, 2, "PER")] and plain.scores[0] == pytest.approx((0.002 + 0.5) / 2)
     scaled = project_detailed([_one_pair()], "ilp", normalize="entity-max", **options)[0]
@@ -78,7 +81,11 @@ def test_fusion_presets_are_registered_and_resolve():
 
 
 def test_languages_are_added_only_for_the_translation_score():
-    assert with_languages("ilp", {"preset": "nmt"}, "en", "hau") == {"preset": "nmt", "src_lang": "en", "tgt_lang": "hau"}
+    assert with_languages("ilp", {"preset": "nmt"}, "en", "hau") == {
+        "preset": "nmt",
+        "src_lang": "en",
+        "tgt_lang": "hau",
+    }
     assert with_languages("ilp", {"preset": "nmt", "tgt_lang": "ha"}, "en", "hau")["tgt_lang"] == "ha"
     assert with_languages("ilp", {"preset": "offline"}, "en", "hau") == {"preset": "offline"}
     assert with_languages("heuristic", {}, "en", "hau") == {}
@@ -97,9 +104,15 @@ def test_every_fusion_preset_runs_with_tiny_models(tiny):
     from xlner.project.ner_scores import ner_candidates
 
     pairs = [
-        SentencePair("Barack Obama visited Paris .".split(), "Barack Obama ya ziyarci Kano a Paris .".split(),
-                     [Span(0, 2, "PER"), Span(3, 4, "LOC")], frozenset({(0, 0), (1, 1), (2, 3), (3, 6)})),
-        SentencePair("Angela Merkel".split(), "Angela Merkel".split(), [Span(0, 2, "PER")], frozenset({(0, 0), (1, 1)})),
+        SentencePair(
+            "Barack Obama visited Paris .".split(),
+            "Barack Obama ya ziyarci Kano a Paris .".split(),
+            [Span(0, 2, "PER"), Span(3, 4, "LOC")],
+            frozenset({(0, 0), (1, 1), (2, 3), (3, 6)}),
+        ),
+        SentencePair(
+            "Angela Merkel".split(), "Angela Merkel".split(), [Span(0, 2, "PER")], frozenset({(0, 0), (1, 1)})
+        ),
     ]
     models = dict(ner_model=tiny["ner"], nmt_model=tiny["nmt"], src_lang="en", tgt_lang="ha")
     for name in FUSION_PRESETS:
@@ -128,12 +141,33 @@ def test_cli_project_with_model_scores_on_europarl(shared_data, tmp_path, tiny):
     for lang in ("en", "de"):
         text = _first_sentences(shared_data / "europarl-ner" / f"{lang}.test.conll", 10)
         (tmp_path / f"{lang}.conll").write_text(text, encoding="utf-8")
-    base = ["project", "-s", str(tmp_path / "en.conll"), "-t", str(tmp_path / "de.conll"), "--src-lang", "en", "--tgt-lang", "de",
-            "--option", f"ner_model={tiny['ner']}", "--option", f"nmt_model={tiny['nmt']}",
-            "--option", "src_lang=en", "--option", "tgt_lang=de"]
+    base = [
+        "project",
+        "-s",
+        str(tmp_path / "en.conll"),
+        "-t",
+        str(tmp_path / "de.conll"),
+        "--src-lang",
+        "en",
+        "--tgt-lang",
+        "de",
+        "--option",
+        f"ner_model={tiny['ner']}",
+        "--option",
+        f"nmt_model={tiny['nmt']}",
+        "--option",
+        "src_lang=en",
+        "--option",
+        "tgt_lang=de",
+    ]
     runs = {
         "preset": ["--preset", "all_fusion"],
-        "weights": ["--option", "weights={alignment: 1, ner: 0.5, nmt: 0.5, string: 0.25}", "--option", "normalize=clip"],
+        "weights": [
+            "--option",
+            "weights={alignment: 1, ner: 0.5, nmt: 0.5, string: 0.25}",
+            "--option",
+            "normalize=clip",
+        ],
     }
     source = read_sentences(tmp_path / "en.conll")
     target = read_sentences(tmp_path / "de.conll")

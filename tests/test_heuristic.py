@@ -89,7 +89,9 @@ def test_ignore_punctuation_links_removes_punctuation_before_runs():
     assert run([Span(0, 1, "PER")], 2, links, tgt_tokens=tokens, ignore_punctuation_links=True) == [Span(1, 2, "PER")]
     # a removed bracket inside a name leaves a gap that merging fills
     inside = ["Rangun", "(", "Yangon", ")"]
-    out = run([Span(0, 1, "LOC")], 4, {(0, 0), (0, 1), (0, 2), (0, 3)}, tgt_tokens=inside, ignore_punctuation_links=True)
+    out = run(
+        [Span(0, 1, "LOC")], 4, {(0, 0), (0, 1), (0, 2), (0, 3)}, tgt_tokens=inside, ignore_punctuation_links=True
+    )
     assert out == [Span(0, 3, "LOC")]
 
 

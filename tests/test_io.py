@@ -201,7 +201,10 @@ def test_read_sentences_by_extension_and_sniffing(tmp_path):
     assert read_sentences(conll, labels=False) == [Sentence(["EU", "says"], [], "0")]
     assert read_sentences(text) == [Sentence(["EU", "says"], [], "0"), Sentence(["hello"], [], "1")]
     assert read_sentences(jsonl, label_map={"ORG": "O"}) == [Sentence(["EU"], [], "0")]
-    assert read_sentences(conll, format="text") == [Sentence(["EU", "B-ORG"], [], "0"), Sentence(["says", "O"], [], "1")]
+    assert read_sentences(conll, format="text") == [
+        Sentence(["EU", "B-ORG"], [], "0"),
+        Sentence(["says", "O"], [], "1"),
+    ]
     with pytest.raises(InputError, match="format"):
         read_sentences(conll, format="xml")
 

@@ -47,8 +47,20 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def project(files: dict[str, Path], output, *extra: str):
-    args = ["project", "-s", str(files["src"]), "-t", str(files["tgt"]), "--alignment", str(files["al"]),
-            "--method", "heuristic", "-o", str(output), *extra]
+    args = [
+        "project",
+        "-s",
+        str(files["src"]),
+        "-t",
+        str(files["tgt"]),
+        "--alignment",
+        str(files["al"]),
+        "--method",
+        "heuristic",
+        "-o",
+        str(output),
+        *extra,
+    ]
     return runner.invoke(app, args)
 
 
@@ -102,7 +114,11 @@ def test_output_char_device_stays_a_device(files, tmp_path):
     result = project(files, node)
     assert result.exit_code == 0, result.output
     assert stat.S_ISCHR(os.lstat(node).st_mode) and os.lstat(node).st_rdev == os.makedev(1, 3)
-    for writer, items in ((write_conll, [Sentence(["a"])]), (write_jsonl, [Sentence(["a"])]), (write_pharaoh, [{(0, 0)}])):
+    for writer, items in (
+        (write_conll, [Sentence(["a"])]),
+        (write_jsonl, [Sentence(["a"])]),
+        (write_pharaoh, [{(0, 0)}]),
+    ):
         writer(node, items)
         assert stat.S_ISCHR(os.lstat(node).st_mode)
 
@@ -119,8 +135,20 @@ def test_output_dev_stdout_in_a_real_process(files, tmp_path):
     # replace the link with a file, as the old code did to /dev/stdout as root) inside tmp_path.
     stdout = tmp_path / "stdout"
     stdout.symlink_to("/proc/self/fd/1")
-    args = [str(XLNER), "project", "-s", str(files["src"]), "-t", str(files["tgt"]), "--alignment", str(files["al"]),
-            "--method", "heuristic", "-o", str(stdout)]
+    args = [
+        str(XLNER),
+        "project",
+        "-s",
+        str(files["src"]),
+        "-t",
+        str(files["tgt"]),
+        "--alignment",
+        str(files["al"]),
+        "--method",
+        "heuristic",
+        "-o",
+        str(stdout),
+    ]
     done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout == PROJECTED and stdout.is_symlink()
@@ -149,8 +177,20 @@ def test_directory_output_is_an_error(files, tmp_path):
     folder = tmp_path / "outdir"
     folder.mkdir()
     one_error(project(files, folder), "--output is a directory")
-    result = runner.invoke(app, ["align", str(files["tgt"]), str(files["tgt"]), "-o", str(folder), "--aligner", "pharaoh",
-                                 "--option", f"path={files['al']}"])
+    result = runner.invoke(
+        app,
+        [
+            "align",
+            str(files["tgt"]),
+            str(files["tgt"]),
+            "-o",
+            str(folder),
+            "--aligner",
+            "pharaoh",
+            "--option",
+            f"path={files['al']}",
+        ],
+    )
     one_error(result, "--output is a directory")
 
 
@@ -172,7 +212,18 @@ def test_output_equal_to_gold_is_an_error_and_gold_is_kept(files):
 def test_output_equal_to_evaluated_target_is_an_error(files, tmp_path):
     target = tmp_path / "target.conll"
     target.write_text(GOLD_WRONG)
-    args = ["project", "-s", str(files["src"]), "-t", str(target), "--alignment", str(files["al"]), "-o", str(target), "--evaluate"]
+    args = [
+        "project",
+        "-s",
+        str(files["src"]),
+        "-t",
+        str(target),
+        "--alignment",
+        str(files["al"]),
+        "-o",
+        str(target),
+        "--evaluate",
+    ]
     one_error(runner.invoke(app, args), "--output and --target name the same file")
     assert target.read_text() == GOLD_WRONG
 
@@ -195,8 +246,20 @@ def test_output_through_a_link_or_hard_link_to_an_input(files, tmp_path):
 
 
 def test_align_output_equal_to_an_input(files):
-    result = runner.invoke(app, ["align", str(files["tgt"]), str(files["al"]), "-o", str(files["al"]),
-                                 "--aligner", "pharaoh", "--option", f"path={files['al']}"])
+    result = runner.invoke(
+        app,
+        [
+            "align",
+            str(files["tgt"]),
+            str(files["al"]),
+            "-o",
+            str(files["al"]),
+            "--aligner",
+            "pharaoh",
+            "--option",
+            f"path={files['al']}",
+        ],
+    )
     one_error(result, "--output and TGT name the same file")
 
 
@@ -205,7 +268,12 @@ def test_align_output_equal_to_an_input(files):
 
 @pytest.fixture
 def train_files(tmp_path: Path) -> dict[str, Path]:
-    paths = {"en": tmp_path / "en.conll", "tr": tmp_path / "tr.txt", "al": tmp_path / "al.pharaoh", "out": tmp_path / "out.conll"}
+    paths = {
+        "en": tmp_path / "en.conll",
+        "tr": tmp_path / "tr.txt",
+        "al": tmp_path / "al.pharaoh",
+        "out": tmp_path / "out.conll",
+    }
     paths["en"].write_text(SOURCE)
     paths["tr"].write_text(TARGET)
     paths["al"].write_text(ALIGNMENT)
@@ -214,9 +282,28 @@ def train_files(tmp_path: Path) -> dict[str, Path]:
 
 
 def translate_train(paths: dict[str, Path], *extra: str):
-    args = ["translate-train", str(paths["en"]), "--lang", "deu", "-o", str(paths["out"]), "--translator", "file",
-            "--translations", str(paths["tr"]), "--tokenizer", "whitespace", "--aligner", "pharaoh",
-            "--aligner-option", f"path={paths['al']}", "--method", "heuristic", "--no-cache", *extra]
+    args = [
+        "translate-train",
+        str(paths["en"]),
+        "--lang",
+        "deu",
+        "-o",
+        str(paths["out"]),
+        "--translator",
+        "file",
+        "--translations",
+        str(paths["tr"]),
+        "--tokenizer",
+        "whitespace",
+        "--aligner",
+        "pharaoh",
+        "--aligner-option",
+        f"path={paths['al']}",
+        "--method",
+        "heuristic",
+        "--no-cache",
+        *extra,
+    ]
     return runner.invoke(app, args)
 
 
@@ -242,8 +329,21 @@ def test_translate_train_details_equal_to_output(train_files):
 
 
 def test_translate_train_output_equal_to_translations(train_files):
-    args = ["translate-train", str(train_files["en"]), "--lang", "deu", "-o", str(train_files["tr"]), "--translator", "file",
-            "--translations", str(train_files["tr"]), "--tokenizer", "whitespace", "--no-cache"]
+    args = [
+        "translate-train",
+        str(train_files["en"]),
+        "--lang",
+        "deu",
+        "-o",
+        str(train_files["tr"]),
+        "--translator",
+        "file",
+        "--translations",
+        str(train_files["tr"]),
+        "--tokenizer",
+        "whitespace",
+        "--no-cache",
+    ]
     one_error(runner.invoke(app, args), "--output and --translations name the same file")
     assert train_files["tr"].read_text() == TARGET
 

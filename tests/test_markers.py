@@ -82,7 +82,14 @@ def test_report_adds_up():
 
 # ---------------------------------------------------------------- pipelines with small fake components
 
-EN_HA = {"visited": "ya ziyarci", "on": "a", "Monday": "ranar Litinin", "the": "", "city": "birnin", "met": "sun hadu da"}
+EN_HA = {
+    "visited": "ya ziyarci",
+    "on": "a",
+    "Monday": "ranar Litinin",
+    "the": "",
+    "city": "birnin",
+    "met": "sun hadu da",
+}
 HA_EN = {"ya": "", "ziyarci": "visited", "a": "on", "ranar": "", "Litinin": "Monday", "birnin": "the city"}
 
 
@@ -147,14 +154,30 @@ def test_translate_test_with_markers_and_model_transfer(tmp_path):
         Sentence(targets[1].tokens, [Span(0, 1, "PER"), Span(4, 5, "LOC")]),
         Sentence(targets[2].tokens, []),
     ]
-    common = dict(lang="ha", translator="test-words", tagger="test-capitals", tokenizer="whitespace", cache_dir=tmp_path, gold=gold)
+    common = dict(
+        lang="ha",
+        translator="test-words",
+        tagger="test-capitals",
+        tokenizer="whitespace",
+        cache_dir=tmp_path,
+        gold=gold,
+    )
     result = translate_test(targets, method="markers", **common)
     assert [s.spans for s in result.sentences] == [g.spans for g in gold]
     assert [s.tokens for s in result.sentences] == [t.tokens for t in targets]
     assert result.report.micro.f1 == pytest.approx(1.0)
-    assert result.pairs[0].src_tokens == "Obama visited Kano on Monday".split() and result.confidences == [1.0, 1.0, 1.0]
-    broken = translate_test(targets, method="markers", translator_options={"drop": "["}, method_options={"markers": "[ ]"},
-                            **{**common, "cache_dir": tmp_path / "broken"})
+    assert result.pairs[0].src_tokens == "Obama visited Kano on Monday".split() and result.confidences == [
+        1.0,
+        1.0,
+        1.0,
+    ]
+    broken = translate_test(
+        targets,
+        method="markers",
+        translator_options={"drop": "["},
+        method_options={"markers": "[ ]"},
+        **{**common, "cache_dir": tmp_path / "broken"},
+    )
     assert [s.spans for s in broken.sentences] == [g.spans for g in gold]
     direct = translate_test(targets, method="model-transfer", **common)
     # The tagger runs on the Hausa input itself: "Litinin" (Monday) is capitalised there.
@@ -169,8 +192,15 @@ def test_translate_train_with_markers(tmp_path):
         Sentence("Obama visited Paris".split(), [Span(0, 1, "PER"), Span(2, 3, "LOC")], "x"),
         Sentence("the city".split(), [], "y"),
     ]
-    result = translate_train(sentences, lang="ha", translator="test-words", method="markers", tokenizer="whitespace",
-                             cache_dir=tmp_path, min_confidence=0.5)
+    result = translate_train(
+        sentences,
+        lang="ha",
+        translator="test-words",
+        method="markers",
+        tokenizer="whitespace",
+        cache_dir=tmp_path,
+        min_confidence=0.5,
+    )
     assert result.sentences[0].tokens == "Obama ya ziyarci Paris".split()
     assert result.sentences[0].spans == [Span(0, 1, "PER"), Span(3, 4, "LOC")]
     assert result.kept == [0, 1] and result.sentences[1].tokens == ["birnin"]
@@ -184,11 +214,31 @@ def test_cli_translate_test_markers_and_model_transfer(tmp_path):
 
     source = tmp_path / "in.txt"
     source.write_text("Obama ya ziyarci Kano a ranar Litinin\nBuhari ya ziyarci birnin Paris\n", encoding="utf-8")
-    for method, first in (("markers", [Span(0, 1, "PER"), Span(3, 4, "LOC")]), ("model-transfer", [Span(0, 1, "PER"), Span(3, 4, "LOC"), Span(6, 7, "PER")])):
+    for method, first in (
+        ("markers", [Span(0, 1, "PER"), Span(3, 4, "LOC")]),
+        ("model-transfer", [Span(0, 1, "PER"), Span(3, 4, "LOC"), Span(6, 7, "PER")]),
+    ):
         out = tmp_path / f"{method}.conll"
-        args = ["translate-test", str(source), "--lang", "ha", "--translator", "test-words", "--tagger", "test-capitals",
-                "--tokenizer", "whitespace", "--method", method, "--input-format", "text", "-o", str(out),
-                "--cache-dir", str(tmp_path / "cache")]
+        args = [
+            "translate-test",
+            str(source),
+            "--lang",
+            "ha",
+            "--translator",
+            "test-words",
+            "--tagger",
+            "test-capitals",
+            "--tokenizer",
+            "whitespace",
+            "--method",
+            method,
+            "--input-format",
+            "text",
+            "-o",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output
         labelled = read_sentences(out)

@@ -31,7 +31,12 @@ def test_hand_computed_scores():
     assert report.micro.f1 == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
     assert list(report.per_type) == ["LOC", "ORG", "PER"]
     assert report.per_type["LOC"].to_dict() == {
-        "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1, "predicted": 1, "correct": 0
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 1,
+        "predicted": 1,
+        "correct": 0,
     }
     assert report.per_type["PER"].precision == 0.5 and report.per_type["PER"].recall == 1.0
 
@@ -131,8 +136,10 @@ def test_matches_seqeval_with_ignored_label(corpus):
     gold, pred = corpus
     pred = _align_lengths(gold, pred)
     report = evaluate_spans(_decode(gold), _decode(pred), LabelMap.from_options(ignore=["MISC"]))
+
     def drop(tag_lists):
         return [["O" if tag.endswith("-MISC") else tag for tag in tags] for tags in tag_lists]
+
     _assert_matches_seqeval(report, drop(gold), drop(pred))
 
 

@@ -41,7 +41,12 @@ def _pairs() -> list[SentencePair]:
     src = "Barack Obama visited Kano on Monday .".split()
     return [
         SentencePair(src, TARGETS[0], [Span(0, 2, "PER"), Span(3, 4, "LOC")], frozenset({(0, 0), (1, 1), (3, 4)})),
-        SentencePair("Aliko Dangote visited Kano".split(), TARGETS[1], [Span(0, 2, "PER"), Span(3, 4, "ORG")], frozenset({(0, 0), (1, 1)})),
+        SentencePair(
+            "Aliko Dangote visited Kano".split(),
+            TARGETS[1],
+            [Span(0, 2, "PER"), Span(3, 4, "ORG")],
+            frozenset({(0, 0), (1, 1)}),
+        ),
         SentencePair("Microsoft opened offices".split(), TARGETS[2], [Span(0, 1, "ORG")], frozenset({(0, 0)})),
     ]
 
@@ -108,7 +113,11 @@ def test_score_is_mean_of_begin_and_inside_probabilities(ner_path, fresh):
     orgs = (1 - 0.85) / 3  # B-ORG and I-ORG share what is left with O
     np.testing.assert_allclose(got[2][0], np.array([orgs, orgs, orgs, orgs]), atol=1e-5)
     agnostic = registry.scorers.create("ner", model=ner_path, mode="any").score(pairs, cands)
-    np.testing.assert_allclose(agnostic[1][1], [0.5 + 0.1 + orgs, (0.6 + orgs + 0.25 + orgs) / 2, (0.6 + orgs + 2 * (0.25 + orgs)) / 3, 0.6 + orgs], atol=1e-5)
+    np.testing.assert_allclose(
+        agnostic[1][1],
+        [0.5 + 0.1 + orgs, (0.6 + orgs + 0.25 + orgs) / 2, (0.6 + orgs + 2 * (0.25 + orgs)) / 3, 0.6 + orgs],
+        atol=1e-5,
+    )
     dropped = registry.scorers.create("ner", model=ner_path, min_score=0.4).score(pairs, cands)
     np.testing.assert_allclose(dropped[0][0], [0.5, 0, 0, 0.5], atol=1e-6)
     assert not dropped[0][1].any()
@@ -174,7 +183,12 @@ def test_project_with_ner_score_and_ner_candidates(ner_path, fresh):
     model = fresh(ner_path)
     _set_head(model, {"B-PER": 0.7, "I-PER": 0.2})
     results = project_detailed(
-        _pairs(), "ilp", weights={"ner": 1.0}, ner_model=ner_path, ner_candidates="only", threshold=0.3,
+        _pairs(),
+        "ilp",
+        weights={"ner": 1.0},
+        ner_model=ner_path,
+        ner_candidates="only",
+        threshold=0.3,
     )
     for pair, result in zip(_pairs(), results):
         for span in result.spans:  # one-word NER spans only, labelled from their source entity

@@ -56,7 +56,9 @@ def test_forced_decoding_matches_a_plain_forward_pass_in_any_batch_size(models, 
     ref = np.array([_reference(batched, a, b) for a, b in ITEMS])
     np.testing.assert_allclose(got, ref, atol=1e-5)
     single = ForcedDecoder(models[family], batch_size=1)
-    np.testing.assert_allclose(np.concatenate([single.mean_logprobs([item], src, tgt) for item in ITEMS]), got, atol=1e-5)
+    np.testing.assert_allclose(
+        np.concatenate([single.mean_logprobs([item], src, tgt) for item in ITEMS]), got, atol=1e-5
+    )
     assert np.all(got < 0)
 
 
@@ -82,9 +84,15 @@ def test_encoder_runs_once_per_distinct_source_and_results_are_cached(models, mo
 
 def _pairs() -> list[SentencePair]:
     return [
-        SentencePair("Barack Obama visited Paris .".split(), "Barack Obama ya ziyarci Kano .".split(),
-                     [Span(0, 2, "PER"), Span(3, 4, "LOC")], frozenset({(0, 0), (1, 1), (3, 4)})),
-        SentencePair("Angela Merkel".split(), "Angela Merkel a ranar Litinin".split(), [Span(0, 2, "PER")], frozenset()),
+        SentencePair(
+            "Barack Obama visited Paris .".split(),
+            "Barack Obama ya ziyarci Kano .".split(),
+            [Span(0, 2, "PER"), Span(3, 4, "LOC")],
+            frozenset({(0, 0), (1, 1), (3, 4)}),
+        ),
+        SentencePair(
+            "Angela Merkel".split(), "Angela Merkel a ranar Litinin".split(), [Span(0, 2, "PER")], frozenset()
+        ),
     ]
 
 
@@ -92,11 +100,17 @@ def test_scorer_shapes_directions_and_batching(models):
     load_forced_decoder.cache_clear()
     pairs = _pairs()
     cands = generate_candidates(pairs, max_words=3)
-    both = registry.scorers.create("nmt", model=models["m2m"], src_lang="en", tgt_lang="ha", batch_size=16).score(pairs, cands)
+    both = registry.scorers.create("nmt", model=models["m2m"], src_lang="en", tgt_lang="ha", batch_size=16).score(
+        pairs, cands
+    )
     assert [m.shape for m in both] == [(2, len(cands[0])), (1, len(cands[1]))]
     assert all(((m > 0) & (m <= 1)).all() for m in both)
-    fwd = registry.scorers.create("nmt", model=models["m2m"], src_lang="en", tgt_lang="ha", direction="forward").score(pairs, cands)
-    bwd = registry.scorers.create("nmt", model=models["m2m"], src_lang="en", tgt_lang="ha", direction="backward").score(pairs, cands)
+    fwd = registry.scorers.create("nmt", model=models["m2m"], src_lang="en", tgt_lang="ha", direction="forward").score(
+        pairs, cands
+    )
+    bwd = registry.scorers.create("nmt", model=models["m2m"], src_lang="en", tgt_lang="ha", direction="backward").score(
+        pairs, cands
+    )
     for b, f, k in zip(both, fwd, bwd):
         np.testing.assert_allclose(b, (f + k) / 2, atol=1e-7)
     e, c = 0, cands[0].spans().index((0, 2))

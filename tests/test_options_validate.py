@@ -17,7 +17,10 @@ from xlner.project.validate import HEURISTIC_TYPES, MATCHING_TYPES, check_option
 
 
 def test_every_option_has_a_declared_type_and_its_default_passes():
-    for method, table, types in (("heuristic", HEURISTIC_OPTIONS, HEURISTIC_TYPES), ("ilp", MATCHING_OPTIONS, MATCHING_TYPES)):
+    for method, table, types in (
+        ("heuristic", HEURISTIC_OPTIONS, HEURISTIC_TYPES),
+        ("ilp", MATCHING_OPTIONS, MATCHING_TYPES),
+    ):
         assert set(table) == set(types), f"declare the type of each {method} option in xlner.project.validate"
         defaults = {name: default for name, (default, _) in table.items()}
         assert check_options(method, defaults) == defaults
@@ -39,8 +42,15 @@ def test_none_words_mean_none_where_none_is_allowed(value):
 
 
 def test_coercion_of_unambiguous_strings():
-    opts = resolve_options("ilp", {"threshold": "0.5", "max_words": "3", "ngrams": "false", "weights": {"alignment": "2"}})
-    assert (opts["threshold"], opts["max_words"], opts["ngrams"], opts["weights"]) == (0.5, 3, False, {"alignment": 2.0})
+    opts = resolve_options(
+        "ilp", {"threshold": "0.5", "max_words": "3", "ngrams": "false", "weights": {"alignment": "2"}}
+    )
+    assert (opts["threshold"], opts["max_words"], opts["ngrams"], opts["weights"]) == (
+        0.5,
+        3,
+        False,
+        {"alignment": 2.0},
+    )
 
 
 @pytest.mark.parametrize(
@@ -70,19 +80,41 @@ def test_bad_values_name_the_option(method, options, words):
 
 
 def _command(
-    lang: Optional[str] = None, ignore: Optional[List[str]] = None, extra_parallel: Optional[List[Path]] = None,
-    batch_size: Optional[int] = None, evaluate: bool = False, min_confidence: Optional[float] = None,
-    option: Optional[List[str]] = None, map_: Optional[List[str]] = None,
+    lang: Optional[str] = None,
+    ignore: Optional[List[str]] = None,
+    extra_parallel: Optional[List[Path]] = None,
+    batch_size: Optional[int] = None,
+    evaluate: bool = False,
+    min_confidence: Optional[float] = None,
+    option: Optional[List[str]] = None,
+    map_: Optional[List[str]] = None,
 ) -> None:
     """A stand-in for a CLI command: only its signature matters."""
 
 
 def test_config_strings_become_one_list_element_never_characters(tmp_path):
     params = command_params(_command)
-    assert set(params) == {"lang", "ignore", "extra_parallel", "batch_size", "evaluate", "min_confidence", "option", "map"}
-    config = check_config({"ignore": "MISC", "extra_parallel": "/data/parallel", "map": ["DATE=O"], "option": "threshold=0.3"},
-                          params, tmp_path / "c.toml")
-    assert config == {"ignore": ["MISC"], "extra_parallel": ["/data/parallel"], "map": ["DATE=O"], "option": {"threshold": 0.3}}
+    assert set(params) == {
+        "lang",
+        "ignore",
+        "extra_parallel",
+        "batch_size",
+        "evaluate",
+        "min_confidence",
+        "option",
+        "map",
+    }
+    config = check_config(
+        {"ignore": "MISC", "extra_parallel": "/data/parallel", "map": ["DATE=O"], "option": "threshold=0.3"},
+        params,
+        tmp_path / "c.toml",
+    )
+    assert config == {
+        "ignore": ["MISC"],
+        "extra_parallel": ["/data/parallel"],
+        "map": ["DATE=O"],
+        "option": {"threshold": 0.3},
+    }
 
 
 @pytest.mark.parametrize(

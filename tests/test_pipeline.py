@@ -10,7 +10,16 @@ from xlner.registry import registry
 from xlner.types import Sentence, Span
 
 # A word-by-word "translation" between Hausa-ish and English, both ways.
-HAU_EN = {"ya": "has", "ziyarci": "visited", "a": "in", "jiya": "yesterday", "zuwa": "to", "Jamus": "Germany", "ta": "she", "tafi": "went"}
+HAU_EN = {
+    "ya": "has",
+    "ziyarci": "visited",
+    "a": "in",
+    "jiya": "yesterday",
+    "zuwa": "to",
+    "Jamus": "Germany",
+    "ta": "she",
+    "tafi": "went",
+}
 EN_HAU = {v: k for k, v in HAU_EN.items()}
 CALLS: list[tuple[str, str, int]] = []
 
@@ -44,7 +53,10 @@ class MonotoneAligner:
     """Links word i to word i, except in pairs whose source contains 'Germany' (no links at all)."""
 
     def align(self, pairs):
-        return [frozenset() if "Germany" in src else frozenset((i, i) for i in range(min(len(src), len(tgt)))) for src, tgt in pairs]
+        return [
+            frozenset() if "Germany" in src else frozenset((i, i) for i in range(min(len(src), len(tgt))))
+            for src, tgt in pairs
+        ]
 
 
 registry.translators.register("test-dict")(lambda **options: DictTranslator(**options))
@@ -57,7 +69,14 @@ EXPECTED = [[Span(0, 1, "PER"), Span(3, 4, "LOC")], [Span(0, 1, "PER"), Span(3, 
 
 
 def _test(tmp_path, **options):
-    kwargs = dict(lang="hau", translator="test-dict", tagger="test-names", aligner="test-monotone", cache_dir=tmp_path / "cache", batch_size=2)
+    kwargs = dict(
+        lang="hau",
+        translator="test-dict",
+        tagger="test-names",
+        aligner="test-monotone",
+        cache_dir=tmp_path / "cache",
+        batch_size=2,
+    )
     kwargs.update(options)
     return translate_test(TARGETS, **kwargs)
 
@@ -148,7 +167,9 @@ def test_backtranslation_translates_back_and_wraps_the_aligner(tmp_path):
     assert cached == {"backtranslation"}
     CALLS.clear()
     english = [Sentence("Obama has visited Kano".split(), [Span(0, 1, "PER"), Span(3, 4, "LOC")], "a")]
-    train = translate_train(english, lang="hau", translator="test-dict", aligner="test-monotone", backtranslation=True, cache_dir=tmp_path)
+    train = translate_train(
+        english, lang="hau", translator="test-dict", aligner="test-monotone", backtranslation=True, cache_dir=tmp_path
+    )
     assert {(src, tgt) for src, tgt, _ in CALLS} == {("en", "hau"), ("hau", "en")}
     assert train.sentences[0].spans == [Span(0, 1, "PER"), Span(3, 4, "LOC")]
 
@@ -158,7 +179,14 @@ def test_backtranslation_with_precomputed_translations_needs_a_file(tmp_path):
         pytest.skip("the backtranslation aligner is not registered yet")
     english = [Sentence("Obama has visited Kano".split(), [Span(0, 1, "PER"), Span(3, 4, "LOC")], "a")]
     (tmp_path / "hau.txt").write_text("Obama ya ziyarci Kano\n", encoding="utf-8")
-    kwargs = dict(lang="hau", translator="file", translator_options={"path": str(tmp_path / "hau.txt")}, aligner="test-monotone", backtranslation=True, cache_dir=tmp_path)
+    kwargs = dict(
+        lang="hau",
+        translator="file",
+        translator_options={"path": str(tmp_path / "hau.txt")},
+        aligner="test-monotone",
+        backtranslation=True,
+        cache_dir=tmp_path,
+    )
     with pytest.raises(XlnerError, match="--back-translations"):
         translate_train(english, **kwargs)
     (tmp_path / "back.txt").write_text("Obama has visited Kano\n", encoding="utf-8")

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from xlner.errors import XlnerError
 from xlner.project import PRESETS, describe_methods, project, project_detailed
-from xlner.project.config import resolve_options
 from xlner.project.heuristic import project_heuristic
 from xlner.project.solve import Constraint, ExactSolver, MatchingProblem, is_feasible, objective, solve_dp, solve_highs
 from xlner.registry import registry
@@ -118,7 +117,11 @@ def test_projection_is_valid_deterministic_and_keeps_tokens(pairs, method):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(sentence_pairs(), min_size=1, max_size=4), st.sampled_from(["heuristic", "ilp"]), st.sampled_from(["MISC", "X"]))
+@given(
+    st.lists(sentence_pairs(), min_size=1, max_size=4),
+    st.sampled_from(["heuristic", "ilp"]),
+    st.sampled_from(["MISC", "X"]),
+)
 def test_lowercase_word_label_never_invents_a_label(pairs, method, label):
     used = {s.label for p in pairs for s in p.src_spans}
     for spans in project(pairs, method, lowercase_word_label=label):
@@ -126,7 +129,12 @@ def test_lowercase_word_label_never_invents_a_label(pairs, method, label):
 
 
 @settings(max_examples=150, deadline=None)
-@given(sentence_pairs(), st.sampled_from(["garcia2022", "politov2025"]), st.booleans(), st.sampled_from(["skip", "published"]))
+@given(
+    sentence_pairs(),
+    st.sampled_from(["garcia2022", "politov2025"]),
+    st.booleans(),
+    st.sampled_from(["skip", "published"]),
+)
 def test_heuristic_spans_never_overlap(pair, preset, shortest, collisions):
     opts = dict(PRESETS[preset], keep="shortest" if shortest else "longest", collisions=collisions)
     spans = project_heuristic(pair.src_spans, len(pair.tgt_tokens), pair.alignment, tgt_tokens=pair.tgt_tokens, **opts)
@@ -177,7 +185,9 @@ def test_fast_path_changes_nothing(pairs, solver):
 def test_detailed_heuristic_scores_and_confidence():
     # PER fully aligned (score 1); LOC aligned to two target words, one of which it shares with nothing else
     pair = SentencePair(
-        ["Prodi", "in", "Rom"], ["Prodi", "in", "Rom", "heute"], [Span(0, 1, "PER"), Span(2, 3, "LOC")],
+        ["Prodi", "in", "Rom"],
+        ["Prodi", "in", "Rom", "heute"],
+        [Span(0, 1, "PER"), Span(2, 3, "LOC")],
         frozenset({(0, 0), (2, 2), (2, 3), (1, 3)}),
     )
     result = project_detailed([pair], "heuristic")[0]
@@ -216,10 +226,14 @@ def test_a_plain_scorer_plugs_in_with_its_options():
 def test_lowercase_word_label_marks_derived_adjectives_only_when_asked_and_the_source_uses_the_label():
     # "Belgium" (LOC) aligned to the adjective "belgischen"
     pair = SentencePair(
-        ["Belgium", "and", "the", "Netherlands"], ["die", "belgischen", "und", "Niederlande"],
-        [Span(0, 1, "LOC"), Span(3, 4, "LOC")], frozenset({(0, 1), (1, 2), (3, 3)}),
+        ["Belgium", "and", "the", "Netherlands"],
+        ["die", "belgischen", "und", "Niederlande"],
+        [Span(0, 1, "LOC"), Span(3, 4, "LOC")],
+        frozenset({(0, 1), (1, 2), (3, 3)}),
     )
-    with_misc = SentencePair(["German", "wine"], ["Deutscher", "Wein"], [Span(0, 1, "MISC")], frozenset({(0, 0), (1, 1)}))
+    with_misc = SentencePair(
+        ["German", "wine"], ["Deutscher", "Wein"], [Span(0, 1, "MISC")], frozenset({(0, 0), (1, 1)})
+    )
     plain = [[Span(1, 2, "LOC"), Span(3, 4, "LOC")]]
     for method in ("ilp", "heuristic"):
         assert project([pair], method) == plain  # off in every default preset
@@ -258,7 +272,9 @@ def test_derived_word_label_skips_lowercase_prefixes_uncased_scripts_and_lowerca
 def test_exact_match_score_lets_a_unique_copy_beat_a_misaligned_range():
     # "Pieter" is misaligned to "ya": alignment + string alone prefer "Pieter Hendriks ya"
     pair = SentencePair(
-        ["Pieter", "Hendriks", "said"], ["Pieter", "Hendriks", "ya", "ce"], [Span(0, 2, "PER")],
+        ["Pieter", "Hendriks", "said"],
+        ["Pieter", "Hendriks", "ya", "ce"],
+        [Span(0, 2, "PER")],
         frozenset({(0, 2), (1, 1), (2, 3)}),
     )
     assert PRESETS["offline"]["exact_match_score"] == 1.0

@@ -47,15 +47,31 @@ def one_error(result, *fragments: str) -> str:
 
 
 def project(source: Path, target: Path, alignment: Path, output: Path, *extra: str):
-    args = ["project", "-s", str(source), "-t", str(target), "--alignment", str(alignment), "--method", "heuristic",
-            "-o", str(output), *extra]
+    args = [
+        "project",
+        "-s",
+        str(source),
+        "-t",
+        str(target),
+        "--alignment",
+        str(alignment),
+        "--method",
+        "heuristic",
+        "-o",
+        str(output),
+        *extra,
+    ]
     return runner.invoke(app, args)
 
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> dict[str, Path]:
-    return {"src": write(tmp_path / "src.conll", SOURCE), "tgt": write(tmp_path / "tgt.txt", TARGET),
-            "al": write(tmp_path / "al.pharaoh", ALIGNMENT), "out": tmp_path / "out.conll"}
+    return {
+        "src": write(tmp_path / "src.conll", SOURCE),
+        "tgt": write(tmp_path / "tgt.txt", TARGET),
+        "al": write(tmp_path / "al.pharaoh", ALIGNMENT),
+        "out": tmp_path / "out.conll",
+    }
 
 
 # ---------------------------------------------------------------- --policy: evaluate equals seqeval
@@ -89,15 +105,35 @@ def test_project_policy_on_source_and_gold(tiny, tmp_path):
     result = project(stray, tiny["tgt"], tiny["al"], tiny["out"])
     assert result.exit_code == 0, result.output
     assert "repaired 1 invalid tags in" in result.output and "projected 2 of 2" in result.output
-    line = one_error(project(stray, tiny["tgt"], tiny["al"], tiny["out"], "--policy", "strict"), f"{stray}:2: I-PER after O")
+    line = one_error(
+        project(stray, tiny["tgt"], tiny["al"], tiny["out"], "--policy", "strict"), f"{stray}:2: I-PER after O"
+    )
     assert line.endswith("rerun with --policy repair")
 
 
 def test_translate_train_prints_its_repairs(tmp_path):
     en = write(tmp_path / "en.conll", "Anna O\nlacht I-PER\n\nin O\nBerlin B-LOC\n")
-    args = ["translate-train", str(en), "--lang", "deu", "-o", str(tmp_path / "o.conll"), "--translator", "file",
-            "--translations", str(write(tmp_path / "t.txt", TARGET)), "--tokenizer", "whitespace", "--aligner", "pharaoh",
-            "--aligner-option", f"path={write(tmp_path / 'a.pharaoh', ALIGNMENT)}", "--method", "heuristic", "--no-cache"]
+    args = [
+        "translate-train",
+        str(en),
+        "--lang",
+        "deu",
+        "-o",
+        str(tmp_path / "o.conll"),
+        "--translator",
+        "file",
+        "--translations",
+        str(write(tmp_path / "t.txt", TARGET)),
+        "--tokenizer",
+        "whitespace",
+        "--aligner",
+        "pharaoh",
+        "--aligner-option",
+        f"path={write(tmp_path / 'a.pharaoh', ALIGNMENT)}",
+        "--method",
+        "heuristic",
+        "--no-cache",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "repaired 1 invalid tags in" in result.output
@@ -106,8 +142,21 @@ def test_translate_train_prints_its_repairs(tmp_path):
 
 # ---------------------------------------------------------------- MasakhaNER 2.0 with stray I- tags
 
-STRAY = ["fon/train", "hau/test", "hau/train", "kin/dev", "kin/test", "kin/train", "lug/train", "luo/dev", "luo/train",
-         "pcm/train", "swa/test", "yor/test", "yor/train"]
+STRAY = [
+    "fon/train",
+    "hau/test",
+    "hau/train",
+    "kin/dev",
+    "kin/test",
+    "kin/train",
+    "lug/train",
+    "luo/dev",
+    "luo/train",
+    "pcm/train",
+    "swa/test",
+    "yor/test",
+    "yor/train",
+]
 
 
 def test_every_masakhaner2_file_reads_with_the_default_policy(shared_data):
@@ -125,7 +174,9 @@ def test_every_masakhaner2_file_reads_with_the_default_policy(shared_data):
 def test_project_reads_a_masakhaner2_file_with_a_stray_tag(shared_data, tmp_path):
     path = shared_data / "masakhaner2" / "kin" / "dev.txt"
     sentences = read_sentences(path, labels=False)
-    identity = write(tmp_path / "id.pharaoh", "".join(" ".join(f"{k}-{k}" for k in range(len(s.tokens))) + "\n" for s in sentences))
+    identity = write(
+        tmp_path / "id.pharaoh", "".join(" ".join(f"{k}-{k}" for k in range(len(s.tokens))) + "\n" for s in sentences)
+    )
     out = tmp_path / "kin.conll"
     result = project(path, path, identity, out)
     assert result.exit_code == 0, result.output
@@ -136,8 +187,10 @@ def test_project_reads_a_masakhaner2_file_with_a_stray_tag(shared_data, tmp_path
 # ---------------------------------------------------------------- Hugging Face JSONL
 
 
-HF_STRINGS = ('{"id": "0", "tokens": ["Anna", "lacht"], "ner_tags": ["B-PER", "O"]}\n'
-              '{"id": "1", "tokens": ["in", "Berlin"], "ner_tags": ["O", "B-LOC"]}\n')
+HF_STRINGS = (
+    '{"id": "0", "tokens": ["Anna", "lacht"], "ner_tags": ["B-PER", "O"]}\n'
+    '{"id": "1", "tokens": ["in", "Berlin"], "ner_tags": ["O", "B-LOC"]}\n'
+)
 HF_INTS = '{"id": "0", "tokens": ["Anna", "lacht"], "ner_tags": [1, 0]}\n{"id": "1", "tokens": ["in", "Berlin"], "ner_tags": [0, 3]}\n'
 
 
@@ -153,16 +206,29 @@ def test_project_hf_jsonl_integer_tags_need_label_names(tiny, tmp_path):
     folder = tmp_path / "hf"
     folder.mkdir()
     source = write(folder / "train.jsonl", HF_INTS)
-    one_error(project(source, tiny["tgt"], tiny["al"], tiny["out"]), f"{source}:1:", "integer ner_tags need label names")
+    one_error(
+        project(source, tiny["tgt"], tiny["al"], tiny["out"]), f"{source}:1:", "integer ner_tags need label names"
+    )
     for names in ("PER,LOC", "O,B-PER,I-PER,B-LOC,I-LOC"):
         result = project(source, tiny["tgt"], tiny["al"], tiny["out"], "--label-names", names)
         assert result.exit_code == 0 and "projected 2 of 2" in result.output, result.output
     names_file = write(tmp_path / "names.txt", "O\nB-PER\nI-PER\nB-LOC\nI-LOC\n")
-    assert "projected 2 of 2" in project(source, tiny["tgt"], tiny["al"], tiny["out"], "--label-names", str(names_file)).output
-    features = {"features": {"ner_tags": {"feature": {"names": ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"], "_type": "ClassLabel"}}}}
+    assert (
+        "projected 2 of 2"
+        in project(source, tiny["tgt"], tiny["al"], tiny["out"], "--label-names", str(names_file)).output
+    )
+    features = {
+        "features": {
+            "ner_tags": {"feature": {"names": ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"], "_type": "ClassLabel"}}
+        }
+    }
     write(folder / "dataset_info.json", json.dumps(features))
     assert "projected 2 of 2" in project(source, tiny["tgt"], tiny["al"], tiny["out"]).output
-    one_error(project(source, tiny["tgt"], tiny["al"], tiny["out"], "--label-names", "PER"), f"{source}:2:", "outside the 3 label names")
+    one_error(
+        project(source, tiny["tgt"], tiny["al"], tiny["out"], "--label-names", "PER"),
+        f"{source}:2:",
+        "outside the 3 label names",
+    )
 
 
 def test_evaluate_reads_jsonl(tmp_path):
@@ -171,7 +237,10 @@ def test_evaluate_reads_jsonl(tmp_path):
     result = runner.invoke(app, ["evaluate", str(gold), str(pred), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["micro"]["correct"] == 1
-    spans = write(tmp_path / "spans.jsonl", '{"tokens": ["Anna", "lacht"], "spans": [[0, 1, "PER"]]}\n{"tokens": ["in", "Berlin"]}\n')
+    spans = write(
+        tmp_path / "spans.jsonl",
+        '{"tokens": ["Anna", "lacht"], "spans": [[0, 1, "PER"]]}\n{"tokens": ["in", "Berlin"]}\n',
+    )
     data = json.loads(runner.invoke(app, ["evaluate", str(gold), str(spans), "--json"]).stdout)
     assert data["micro"]["correct"] == 1 and data["micro"]["predicted"] == 1
 
@@ -188,13 +257,25 @@ def test_plain_text_gold_is_an_error(tiny):
 
 
 @HYPOTHESIS
-@given(st.lists(st.tuples(st.lists(st.sampled_from(["Köln", "東京", "a\u00a0b", "O", "B-PER", "x"]), min_size=1, max_size=8),
-                          st.data()), max_size=6), st.booleans())
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["Köln", "東京", "a\u00a0b", "O", "B-PER", "x"]), min_size=1, max_size=8),
+            st.data(),
+        ),
+        max_size=6,
+    ),
+    st.booleans(),
+)
 def test_hf_jsonl_round_trip(tmp_path, cases, integers):
     originals = []
     for index, (tokens, data) in enumerate(cases):
         cuts = sorted(data.draw(st.sets(st.integers(0, len(tokens)), max_size=6)))
-        spans = [Span(s, e, data.draw(st.sampled_from(["PER", "LOC", "ORG"]))) for s, e in zip(cuts[::2], cuts[1::2]) if s < e]
+        spans = [
+            Span(s, e, data.draw(st.sampled_from(["PER", "LOC", "ORG"])))
+            for s, e in zip(cuts[::2], cuts[1::2])
+            if s < e
+        ]
         originals.append(Sentence(tokens, spans, str(index)))
     names = tag_names(["PER", "LOC", "ORG"]) if integers else None
     path = tmp_path / "rt.jsonl"
@@ -213,8 +294,20 @@ def test_mostly_conll_txt_with_one_bad_tag_line_is_an_error(tiny, tmp_path):
     lines[10] = "Bamako B_LOC"
     source = write(tmp_path / "masakha.txt", "\n".join(lines) + "\n")
     one_error(project(source, tiny["tgt"], tiny["al"], tiny["out"]), f"{source}:11:", "expected TOKEN TAG")
-    result = runner.invoke(app, ["align", str(source), str(source), "-o", str(tmp_path / "a.pharaoh"), "--aligner", "pharaoh",
-                                 "--option", f"path={tiny['al']}"])
+    result = runner.invoke(
+        app,
+        [
+            "align",
+            str(source),
+            str(source),
+            "-o",
+            str(tmp_path / "a.pharaoh"),
+            "--aligner",
+            "pharaoh",
+            "--option",
+            f"path={tiny['al']}",
+        ],
+    )
     one_error(result, f"{source}:11:")
 
 
@@ -245,8 +338,20 @@ def test_lines_split_on_newline_only(tiny, tmp_path):
     result = project(tiny["src"], target, tiny["al"], tiny["out"])
     assert result.exit_code == 0, result.output
     assert tiny["out"].read_text(encoding="utf-8") == "Anna\tB-PER\nrit\u2028!\tO\n\nin\tO\nBerlino\tB-LOC\n\n"
-    result = runner.invoke(app, ["align", str(target), str(tiny["tgt"]), "-o", str(tmp_path / "a.pharaoh"), "--aligner", "pharaoh",
-                                 "--option", f"path={tiny['al']}"])
+    result = runner.invoke(
+        app,
+        [
+            "align",
+            str(target),
+            str(tiny["tgt"]),
+            "-o",
+            str(tmp_path / "a.pharaoh"),
+            "--aligner",
+            "pharaoh",
+            "--option",
+            f"path={tiny['al']}",
+        ],
+    )
     assert result.exit_code == 0 and "aligned 2 sentence pairs" in result.output, result.output
 
 
@@ -258,30 +363,70 @@ def test_empty_inputs_are_errors(tiny, tmp_path):
     one_error(project(empty, tiny["tgt"], tiny["al"], tiny["out"]), f"no sentences in {empty}")
     one_error(project(tiny["src"], blank, tiny["al"], tiny["out"]), f"no sentences in {blank}")
     one_error(runner.invoke(app, ["evaluate", str(empty), str(tiny["src"])]), f"no sentences in {empty}")
-    result = runner.invoke(app, ["align", str(blank), str(blank), "-o", str(tmp_path / "a.pharaoh"), "--aligner", "pharaoh",
-                                 "--option", f"path={tiny['al']}"])
+    result = runner.invoke(
+        app,
+        [
+            "align",
+            str(blank),
+            str(blank),
+            "-o",
+            str(tmp_path / "a.pharaoh"),
+            "--aligner",
+            "pharaoh",
+            "--option",
+            f"path={tiny['al']}",
+        ],
+    )
     one_error(result, f"no sentences in {blank}")
 
 
 def test_project_gold_mismatch_is_reported_before_alignment(tiny, tmp_path):
     gold = write(tmp_path / "gold.conll", "Anna B-PER\nrit O\n\nim O\nBerlino B-LOC\n")
     bad_alignment = write(tmp_path / "bad.pharaoh", "0-9\n0-9\n")  # would fail when the pipeline runs
-    line = one_error(project(tiny["src"], tiny["tgt"], bad_alignment, tiny["out"], "--gold", str(gold)),
-                     "sentence 2 differs", f"{gold}:4", f"{tiny['tgt']}:2", "token 1 is 'im'")
+    line = one_error(
+        project(tiny["src"], tiny["tgt"], bad_alignment, tiny["out"], "--gold", str(gold)),
+        "sentence 2 differs",
+        f"{gold}:4",
+        f"{tiny['tgt']}:2",
+        "token 1 is 'im'",
+    )
     assert "bad.pharaoh" not in line and not tiny["out"].exists()
     short = write(tmp_path / "short.conll", "Anna B-PER\nrit O\n")
-    one_error(project(tiny["src"], tiny["tgt"], bad_alignment, tiny["out"], "--gold", str(short)), f"{short} has 1 sentences")
+    one_error(
+        project(tiny["src"], tiny["tgt"], bad_alignment, tiny["out"], "--gold", str(short)), f"{short} has 1 sentences"
+    )
 
 
 @pytest.mark.parametrize("sharded", [False, True])
 def test_translate_test_gold_mismatch_is_reported_before_the_pipeline(tmp_path, sharded):
     bad_alignment = write(tmp_path / "bad.pharaoh", "0-9\n0-9\n")  # would fail when the pipeline runs
-    args = ["translate-test", str(write(tmp_path / "in.txt", TARGET)), "--lang", "deu", "-o", str(tmp_path / "o.conll"),
-            "--translator", "file", "--translations", str(write(tmp_path / "en.txt", "Anna laughs\nin Berlin\n")),
-            "--tokenizer", "whitespace", "--tagger", "gold",
-            "--tagger-labels", str(write(tmp_path / "en.conll", "Anna B-PER\nlaughs O\n\nin O\nBerlin B-LOC\n")),
-            "--aligner", "pharaoh", "--aligner-option", f"path={bad_alignment}",
-            "--method", "heuristic", "--no-cache", "--gold", str(write(tmp_path / "gold.conll", "Anna B-PER\nrit O\n\nim O\nBerlino B-LOC\n"))]
+    args = [
+        "translate-test",
+        str(write(tmp_path / "in.txt", TARGET)),
+        "--lang",
+        "deu",
+        "-o",
+        str(tmp_path / "o.conll"),
+        "--translator",
+        "file",
+        "--translations",
+        str(write(tmp_path / "en.txt", "Anna laughs\nin Berlin\n")),
+        "--tokenizer",
+        "whitespace",
+        "--tagger",
+        "gold",
+        "--tagger-labels",
+        str(write(tmp_path / "en.conll", "Anna B-PER\nlaughs O\n\nin O\nBerlin B-LOC\n")),
+        "--aligner",
+        "pharaoh",
+        "--aligner-option",
+        f"path={bad_alignment}",
+        "--method",
+        "heuristic",
+        "--no-cache",
+        "--gold",
+        str(write(tmp_path / "gold.conll", "Anna B-PER\nrit O\n\nim O\nBerlino B-LOC\n")),
+    ]
     if sharded:
         args += ["--shard-size", "1"]
     one_error(runner.invoke(app, args), "sentence 2 differs", f"{tmp_path / 'gold.conll'}:4", "token 1 is 'im'")
@@ -292,7 +437,10 @@ def test_reader_errors_name_file_and_line(tmp_path):
     path = write(tmp_path / "bad.jsonl", HF_STRINGS + '{"tokens": ["a"], "ner_tags": ["B-PER", "O"]}\n')
     with pytest.raises(InputError, match=r"bad\.jsonl:3: expected \"ner_tags\": a list of 1 tags"):
         read_sentences(path)
-    both = write(tmp_path / "both.jsonl", '{"tokens": ["a"], "ner_tags": ["O"], "spans": []}\n{"tokens": ["a"], "ner_tags": ["O"], "spans": [[0, 1, "PER"]]}\n')
+    both = write(
+        tmp_path / "both.jsonl",
+        '{"tokens": ["a"], "ner_tags": ["O"], "spans": []}\n{"tokens": ["a"], "ner_tags": ["O"], "spans": [[0, 1, "PER"]]}\n',
+    )
     with pytest.raises(InputError, match=r"both\.jsonl:2: .*disagree"):
         read_sentences(both)
 
@@ -302,12 +450,33 @@ def test_translate_test_output_equal_to_gold_is_an_error_and_gold_is_kept(tmp_pa
     gold = write(tmp_path / "gold.conll", "Anna B-PER\nlacht O\n\nin O\nBerlin B-LOC\n")
     alignment = write(tmp_path / "a.pharaoh", "0-0 1-1\n0-0 1-1\n")
     before = gold.read_text()
-    args = ["translate-test", str(write(tmp_path / "in.txt", "Anna lacht\nin Berlin\n")), "--lang", "deu", "-o", str(gold),
-            "--translator", "file", "--translations", str(write(tmp_path / "en.txt", "Anna laughs\nin Berlin\n")),
-            "--tokenizer", "whitespace", "--tagger", "gold",
-            "--tagger-labels", str(write(tmp_path / "en.conll", "Anna B-PER\nlaughs O\n\nin O\nBerlin B-LOC\n")),
-            "--aligner", "pharaoh", "--aligner-option", f"path={alignment}",
-            "--method", "heuristic", "--no-cache", "--gold", str(gold)]
+    args = [
+        "translate-test",
+        str(write(tmp_path / "in.txt", "Anna lacht\nin Berlin\n")),
+        "--lang",
+        "deu",
+        "-o",
+        str(gold),
+        "--translator",
+        "file",
+        "--translations",
+        str(write(tmp_path / "en.txt", "Anna laughs\nin Berlin\n")),
+        "--tokenizer",
+        "whitespace",
+        "--tagger",
+        "gold",
+        "--tagger-labels",
+        str(write(tmp_path / "en.conll", "Anna B-PER\nlaughs O\n\nin O\nBerlin B-LOC\n")),
+        "--aligner",
+        "pharaoh",
+        "--aligner-option",
+        f"path={alignment}",
+        "--method",
+        "heuristic",
+        "--no-cache",
+        "--gold",
+        str(gold),
+    ]
     if sharded:
         args += ["--shard-size", "1"]
     one_error(runner.invoke(app, args), "--output and --gold name the same file")

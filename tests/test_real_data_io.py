@@ -24,7 +24,9 @@ LANGS = ("en", "de", "es")
 
 def provenance_counts(folder: Path) -> dict[str, dict[str, int]]:
     """The "Counts" table of europarl-ner/PROVENANCE.md: lang -> column -> number."""
-    rows = [line for line in (folder / "PROVENANCE.md").read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+    rows = [
+        line for line in (folder / "PROVENANCE.md").read_text(encoding="utf-8").splitlines() if line.startswith("|")
+    ]
     header = [cell.strip() for cell in rows[0].strip("|").split("|")]
     counts = {}
     for row in rows[2:]:

@@ -19,11 +19,25 @@ from xlner.types import Sentence, SentencePair, Span
 runner = CliRunner()
 
 PAIRS = [
-    SentencePair("Angela Merkel visited Paris .".split(), "Angela Merkel besuchte Paris .".split(),
-                 [Span(0, 2, "PER"), Span(3, 4, "LOC")], frozenset({(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)}), id="a"),
-    SentencePair("the EU </script> <b>".split(), "die Union </script> <b>".split(), [Span(1, 2, "ORG")], frozenset({(0, 0)}), id="b"),
+    SentencePair(
+        "Angela Merkel visited Paris .".split(),
+        "Angela Merkel besuchte Paris .".split(),
+        [Span(0, 2, "PER"), Span(3, 4, "LOC")],
+        frozenset({(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)}),
+        id="a",
+    ),
+    SentencePair(
+        "the EU </script> <b>".split(),
+        "die Union </script> <b>".split(),
+        [Span(1, 2, "ORG")],
+        frozenset({(0, 0)}),
+        id="b",
+    ),
 ]
-GOLD = [Sentence(PAIRS[0].tgt_tokens, [Span(0, 2, "PER"), Span(3, 4, "ORG")]), Sentence(PAIRS[1].tgt_tokens, [Span(1, 2, "ORG")])]
+GOLD = [
+    Sentence(PAIRS[0].tgt_tokens, [Span(0, 2, "PER"), Span(3, 4, "ORG")]),
+    Sentence(PAIRS[1].tgt_tokens, [Span(1, 2, "ORG")]),
+]
 
 
 def records():
@@ -42,8 +56,20 @@ def test_page_is_self_contained_and_embeds_every_sentence():
     assert page.count("</script>") == 2  # a token "</script>" cannot end the data early
     data = embedded(page)
     assert [s["t"] for s in data["sentences"]] == [p.tgt_tokens for p in PAIRS]
-    for element in ("count-sentences", "total-sentences", "count-spans", "total-spans", "filter-label", "filter-confidence",
-                    "filter-errors", "page-number", "page-count", "prev-page", "next-page", "metrics"):
+    for element in (
+        "count-sentences",
+        "total-sentences",
+        "count-spans",
+        "total-spans",
+        "filter-label",
+        "filter-confidence",
+        "filter-errors",
+        "page-number",
+        "page-count",
+        "prev-page",
+        "next-page",
+        "metrics",
+    ):
         assert f'id="{element}"' in page
 
 
@@ -87,7 +113,9 @@ def test_cli_report(tmp_path: Path):
     details, html = tmp_path / "d.jsonl", tmp_path / "r.html"
     write_details(details, records())
     gold = tmp_path / "gold.conll"
-    gold.write_text("Angela B-PER\nMerkel I-PER\nbesuchte O\nParis B-ORG\n. O\n\ndie O\nUnion B-ORG\n</script> O\n<b> O\n")
+    gold.write_text(
+        "Angela B-PER\nMerkel I-PER\nbesuchte O\nParis B-ORG\n. O\n\ndie O\nUnion B-ORG\n</script> O\n<b> O\n"
+    )
     result = runner.invoke(app, ["report", str(details), "-o", str(html), "--gold", str(gold)])
     assert result.exit_code == 0, result.output
     assert "report of 2 sentences" in result.output
@@ -99,8 +127,12 @@ def test_cli_report_errors(tmp_path: Path, case: str):
     details = tmp_path / "d.jsonl"
     write_details(details, records())
     args = ["report", str(details), "-o", str(tmp_path / "r.html")]
-    expected = {"same-file": "name the same file", "no-output": "missing --output", "bad-details": "not a details record",
-                "gold-mismatch": "gold tokens differ"}[case]
+    expected = {
+        "same-file": "name the same file",
+        "no-output": "missing --output",
+        "bad-details": "not a details record",
+        "gold-mismatch": "gold tokens differ",
+    }[case]
     if case == "same-file":
         args = ["report", str(details), "-o", str(details)]
     elif case == "no-output":

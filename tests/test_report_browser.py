@@ -36,7 +36,10 @@ def _need(condition: bool, why: str) -> None:
 @pytest.fixture()
 def browser(tmp_path: Path):
     """A headless chromium session with a fresh profile in tmp_path."""
-    _need(os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK), f"{CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)")
+    _need(
+        os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK),
+        f"{CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)",
+    )
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -44,9 +47,18 @@ def browser(tmp_path: Path):
         _need(False, "selenium is not installed (pip install selenium, in the dev extra)")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1400,1000",
-                 f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
@@ -62,7 +74,9 @@ def report(shared_data: Path, tmp_path: Path) -> dict[str, Path]:
     """details.jsonl and report.html of N real Europarl-NER en->de sentences (eflomal alignment, `xlner project`)."""
     from xlner.registry import registry
 
-    sentences = {lang: read_conll(shared_data / "europarl-ner" / f"{lang}.test.conll").sentences[:N] for lang in ("en", "de")}
+    sentences = {
+        lang: read_conll(shared_data / "europarl-ner" / f"{lang}.test.conll").sentences[:N] for lang in ("en", "de")
+    }
     paths = {lang: tmp_path / f"{lang}.conll" for lang in sentences}
     for lang, path in paths.items():
         write_conll(path, sentences[lang])
@@ -70,8 +84,22 @@ def report(shared_data: Path, tmp_path: Path) -> dict[str, Path]:
     alignments = aligner.align([(s.tokens, t.tokens) for s, t in zip(sentences["en"], sentences["de"])])
     write_pharaoh(tmp_path / "align.txt", alignments)
     paths["details"], paths["html"] = tmp_path / "details.jsonl", tmp_path / "report.html"
-    result = runner.invoke(app, ["project", "-s", str(paths["en"]), "-t", str(paths["de"]), "--alignment", str(tmp_path / "align.txt"),
-                                 "-o", str(tmp_path / "out.conll"), "--details", str(paths["details"])])
+    result = runner.invoke(
+        app,
+        [
+            "project",
+            "-s",
+            str(paths["en"]),
+            "-t",
+            str(paths["de"]),
+            "--alignment",
+            str(tmp_path / "align.txt"),
+            "-o",
+            str(tmp_path / "out.conll"),
+            "--details",
+            str(paths["details"]),
+        ],
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["report", str(paths["details"]), "-o", str(paths["html"]), "--gold", str(paths["de"])])
     assert result.exit_code == 0, result.output
@@ -103,8 +131,11 @@ def test_report_counts_and_label_filter_in_chromium(report, browser, tmp_path):
     Select(browser.find_element("id", "filter-label")).select_by_value(label)
 
     def has(record, g) -> bool:
-        return (any(s["label"] == label for s in record["spans"]) or any(e[2] == label for e in record["src_spans"])
-                or any(s.label == label for s in g.spans))
+        return (
+            any(s["label"] == label for s in record["spans"])
+            or any(e[2] == label for e in record["src_spans"])
+            or any(s.label == label for s in g.spans)
+        )
 
     expected = [r for r, g in zip(records, gold) if has(r, g)]
     expected_spans = sum(1 for r in expected for s in r["spans"] if s["label"] == label)
@@ -117,8 +148,12 @@ def test_report_counts_and_label_filter_in_chromium(report, browser, tmp_path):
     assert all(label in pair.text for pair in shown)
 
     browser.find_element("id", "filter-errors").click()  # PER errors only: false positives or missed gold PER
-    errors = [r for r, g in zip(expected, [g for r, g in zip(records, gold) if has(r, g)])
-              if {(s["start"], s["end"]) for s in r["spans"] if s["label"] == label} != {(s.start, s.end) for s in g.spans if s.label == label}]
+    errors = [
+        r
+        for r, g in zip(expected, [g for r, g in zip(records, gold) if has(r, g)])
+        if {(s["start"], s["end"]) for s in r["spans"] if s["label"] == label}
+        != {(s.start, s.end) for s in g.spans if s.label == label}
+    ]
     assert _count(browser, "count-sentences") == len(errors) < len(expected)
 
     shot = tmp_path / "report.png"

@@ -124,7 +124,9 @@ def test_string_similarity_alone_projects_europarl_names(shared_data):
 
 def test_aligned_mode_ignores_words_without_links():
     # "Sri" is unaligned on both sides (an aligner gap); "Lanka" is aligned
-    pair = SentencePair(["in", "Sri", "Lanka"], ["en", "Sri", "Lanka", "hoy"], [Span(1, 3, "LOC")], frozenset({(0, 0), (2, 2), (2, 3)}))
+    pair = SentencePair(
+        ["in", "Sri", "Lanka"], ["en", "Sri", "Lanka", "hoy"], [Span(1, 3, "LOC")], frozenset({(0, 0), (2, 2), (2, 3)})
+    )
     c = cands((1, 3), (2, 3), (2, 4), (0, 3))
     distinct = AlignmentScorer("distinct").score([pair], [c])[0][0]
     aligned = AlignmentScorer("aligned").score([pair], [c])[0][0]
@@ -134,7 +136,6 @@ def test_aligned_mode_ignores_words_without_links():
     assert aligned.tolist() == pytest.approx([2 / 3, 1.0, 1.0, 1.0])
     empty = SentencePair(["a"], ["b"], [Span(0, 1, "PER")], frozenset())
     assert AlignmentScorer("aligned").score([empty], [cands((0, 1))])[0].tolist() == [[0.0]]
-
 
 
 def test_unique_copies_word_for_word_case_and_diacritic_insensitive():

@@ -92,7 +92,9 @@ def test_parse_subword_spellings(value, sides):
     assert parse_subword(format_subword(sides)) == sides
 
 
-@pytest.mark.parametrize("bad", ["lots", "src=1", "src=8000,src=10", "left=8000", {"source": 8000}, (1, 2, 3), -5, True, 1.5])
+@pytest.mark.parametrize(
+    "bad", ["lots", "src=1", "src=8000,src=10", "left=8000", {"source": 8000}, (1, 2, 3), -5, True, 1.5]
+)
 def test_parse_subword_rejects(bad):
     with pytest.raises(XlnerError, match="subword"):
         parse_subword(bad)
@@ -250,7 +252,18 @@ def reference_align(pairs, seed=0, symmetrization="grow-diag-final-and", lowerca
             env["XLNER_EFLOMAL_SEED_FILE"] = str(work / "seed")
             env["LD_PRELOAD"] = " ".join(filter(None, [str(shim), env.get("LD_PRELOAD", "")]))
         args = [str(binary), "-q", "-m", "3", "-s", str(work / "src"), "-t", str(work / "tgt"), "-n", "2", "-N", "0.2"]
-        args += ["-1", str(max(2, quarter)), "-2", str(quarter), "-3", str(iters), "-f", str(work / "fwd"), "-r", str(work / "rev")]
+        args += [
+            "-1",
+            str(max(2, quarter)),
+            "-2",
+            str(quarter),
+            "-3",
+            str(iters),
+            "-f",
+            str(work / "fwd"),
+            "-r",
+            str(work / "rev"),
+        ]
         subprocess.run(args, env=env, check=True, capture_output=True)
         fwd = eflomal._read_links(work / "fwd", len(src))
         rev = eflomal._read_links(work / "rev", len(src))
@@ -309,7 +322,12 @@ def test_cli_subword_and_runs(tmp_path):
 def test_vote_keeps_links_three_of_four_alignments_share():
     from xlner.align.eflomal import vote
 
-    a, b, c, d = frozenset({(0, 0), (1, 1)}), frozenset({(0, 0), (1, 2)}), frozenset({(0, 0), (1, 1)}), frozenset({(1, 1)})
+    a, b, c, d = (
+        frozenset({(0, 0), (1, 1)}),
+        frozenset({(0, 0), (1, 2)}),
+        frozenset({(0, 0), (1, 1)}),
+        frozenset({(1, 1)}),
+    )
     assert vote((a, b, c, d), 3) == frozenset({(0, 0), (1, 1)})
     assert vote((a, b, c, d), 4) == frozenset()
 

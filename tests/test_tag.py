@@ -153,12 +153,16 @@ def test_gold_tagger_looks_sentences_up_by_tokens(tmp_path):
     from xlner.io import write_conll
 
     path = tmp_path / "gold.conll"
-    write_conll(path, [Sentence(["Obama", "visited", "Paris"], [Span(0, 1, "PER"), Span(2, 3, "LOC")]), Sentence(["Hi"], [])])
+    write_conll(
+        path, [Sentence(["Obama", "visited", "Paris"], [Span(0, 1, "PER"), Span(2, 3, "LOC")]), Sentence(["Hi"], [])]
+    )
     tagger = registry.taggers.create("gold", path=path)
     assert tagger.tag([["Hi"], ["Obama", "visited", "Paris"]]) == [[], [Span(0, 1, "PER"), Span(2, 3, "LOC")]]
     with pytest.raises(InputError, match="not in the gold file"):
         tagger.tag([["Obama", "visited", "Rome"]])
-    assert registry.taggers.create("gold", path=path, label_map={"LOC": "O"}).tag([["Obama", "visited", "Paris"]]) == [[Span(0, 1, "PER")]]
+    assert registry.taggers.create("gold", path=path, label_map={"LOC": "O"}).tag([["Obama", "visited", "Paris"]]) == [
+        [Span(0, 1, "PER")]
+    ]
 
 
 def test_gold_tagger_needs_a_file(tmp_path):

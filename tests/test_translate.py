@@ -16,16 +16,23 @@ from xlner.translate.languages import language, marian_model, model_code
 pytest.importorskip("transformers")
 from tiny_models import tiny_m2m100, tiny_marian, tiny_nllb  # noqa: E402
 
-
 # ---------------------------------------------------------------- language codes
 
 
 @pytest.mark.parametrize(
     "code, family, expected",
     [
-        ("hau", "nllb", "hau_Latn"), ("ha", "nllb", "hau_Latn"), ("swa", "nllb", "swh_Latn"), ("bam", "nllb", "bam_Latn"),
-        ("amh", "nllb", "amh_Ethi"), ("hau", "m2m", "ha"), ("yo", "m2m", "yo"), ("deu", "m2m", "de"),
-        ("hau_Latn", "m2m", "ha"), ("eng", "marian", "en"), ("kab_Latn", "nllb", "kab_Latn"),
+        ("hau", "nllb", "hau_Latn"),
+        ("ha", "nllb", "hau_Latn"),
+        ("swa", "nllb", "swh_Latn"),
+        ("bam", "nllb", "bam_Latn"),
+        ("amh", "nllb", "amh_Ethi"),
+        ("hau", "m2m", "ha"),
+        ("yo", "m2m", "yo"),
+        ("deu", "m2m", "de"),
+        ("hau_Latn", "m2m", "ha"),
+        ("eng", "marian", "en"),
+        ("kab_Latn", "nllb", "kab_Latn"),
     ],
 )
 def test_model_codes(code, family, expected):
@@ -99,7 +106,9 @@ def _spy_generate(translator):
     return calls
 
 
-@pytest.mark.parametrize("family, src_token, tgt_token", [("nllb", "eng_Latn", "hau_Latn"), ("m2m", "__en__", "__ha__")])
+@pytest.mark.parametrize(
+    "family, src_token, tgt_token", [("nllb", "eng_Latn", "hau_Latn"), ("m2m", "__en__", "__ha__")]
+)
 def test_hf_language_codes_reach_generate(models, family, src_token, tgt_token):
     translator = registry.translators.create("hf", model=str(models[family]), beam_size=2, max_length=8, batch_size=2)
     assert translator.family == family
@@ -187,7 +196,11 @@ def test_file_translator_lines(tmp_path):
 
 def test_file_translator_jsonl_by_id(tmp_path):
     path = tmp_path / "t.jsonl"
-    records = [{"id": "1", "translation": {"en": "one"}}, {"id": "0", "translation": ["ze", "ro"]}, {"id": 2, "translation": "two"}]
+    records = [
+        {"id": "1", "translation": {"en": "one"}},
+        {"id": "0", "translation": ["ze", "ro"]},
+        {"id": 2, "translation": "two"},
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     translator = registry.translators.create("file", translations=path)
     assert translator.translate(["x", "y", "z"], "bam", "eng", ids=["0", "1", "2"]) == ["ze ro", "one", "two"]
@@ -232,6 +245,6 @@ def test_ctranslate2_converts_and_forces_the_target_language(models, tmp_path):
     translator.translator = Spy()
     out = translator.translate(["Kano", "Barack Obama ."], "eng", "hau")
     assert len(out) == 2
-    (source, options), = calls
+    ((source, options),) = calls
     assert options["target_prefix"] == [["hau_Latn"], ["hau_Latn"]]
     assert all("eng_Latn" in tokens for tokens in source)

@@ -39,8 +39,16 @@ def _train_sentencepiece(folder: Path, vocab_size: int = 120) -> Path:
     text.write_text("\n".join(CORPUS * 4) + "\n", encoding="utf-8")
     prefix = folder / "spm"
     spm.SentencePieceTrainer.train(
-        input=str(text), model_prefix=str(prefix), vocab_size=vocab_size, model_type="unigram",
-        character_coverage=1.0, hard_vocab_limit=False, minloglevel=2, bos_id=-1, eos_id=-1, unk_id=0,
+        input=str(text),
+        model_prefix=str(prefix),
+        vocab_size=vocab_size,
+        model_type="unigram",
+        character_coverage=1.0,
+        hard_vocab_limit=False,
+        minloglevel=2,
+        bos_id=-1,
+        eos_id=-1,
+        unk_id=0,
     )
     return prefix.with_suffix(".model")
 
@@ -49,9 +57,19 @@ def _seq2seq_config(vocab_size: int, pad: int, bos: int, eos: int, decoder_start
     from transformers import M2M100Config
 
     return M2M100Config(
-        vocab_size=vocab_size, d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=128,
-        pad_token_id=pad, bos_token_id=bos, eos_token_id=eos, decoder_start_token_id=decoder_start,
+        vocab_size=vocab_size,
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=128,
+        pad_token_id=pad,
+        bos_token_id=bos,
+        eos_token_id=eos,
+        decoder_start_token_id=decoder_start,
         scale_embedding=True,
     )
 
@@ -73,7 +91,9 @@ def tiny_m2m100(folder: Path, seed: int = 0) -> Path:
     vocab_file.write_text(json.dumps(vocab), encoding="utf-8")
     tokenizer = M2M100Tokenizer(str(vocab_file), str(spm_file), language_codes="m2m100")
     size = max(len(tokenizer), max(tokenizer.lang_token_to_id.values()) + 1)  # language ids follow the vocab
-    config = _seq2seq_config(size, tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.eos_token_id)
+    config = _seq2seq_config(
+        size, tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.eos_token_id
+    )
     model = M2M100ForConditionalGeneration(config)
     out = Path(folder) / "tiny-m2m100"
     model.save_pretrained(out)
@@ -90,7 +110,9 @@ def tiny_nllb(folder: Path, seed: int = 0) -> Path:
     for char in sorted({c for line in CORPUS for c in line.replace(" ", "▁")} | {"▁"}):
         vocab.setdefault(char, len(vocab))
     tokenizer = NllbTokenizer(vocab=vocab, merges=[])
-    config = _seq2seq_config(len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.eos_token_id)
+    config = _seq2seq_config(
+        len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.eos_token_id
+    )
     model = M2M100ForConditionalGeneration(config)
     out = Path(folder) / "tiny-nllb"
     model.save_pretrained(out)
@@ -113,9 +135,18 @@ def tiny_marian(folder: Path, seed: int = 0) -> Path:
     (work / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
     tokenizer = MarianTokenizer(str(spm_file), str(spm_file), str(work / "vocab.json"))
     config = MarianConfig(
-        vocab_size=len(tokenizer), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=64,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.pad_token_id,
+        vocab_size=len(tokenizer),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=64,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
     )
     out = Path(folder) / "tiny-marian"
     MarianMTModel(config).save_pretrained(out)
@@ -137,8 +168,14 @@ def tiny_token_classifier(folder: Path, labels: list[str] | None = None, seed: i
     trainer.save_model(str(work))
     tokenizer = BertTokenizer(str(work / "vocab.txt"), do_lower_case=False)
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=64, id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)},
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        id2label=dict(enumerate(labels)),
+        label2id={l: i for i, l in enumerate(labels)},
     )
     model = BertForTokenClassification(config)
     out = Path(folder) / "tiny-bert-ner"

@@ -1,7 +1,7 @@
 """xlner: projection-based cross-lingual named entity recognition."""
 
 from xlner.api import align_pair, project_pair
-from xlner.types import Alignment, Span, Sentence, SentencePair
+from xlner.types import Alignment, Sentence, SentencePair, Span
 
 __all__ = ["Alignment", "Span", "Sentence", "SentencePair", "align_pair", "project_pair"]
 

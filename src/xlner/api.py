@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from xlner.types import Span
 
 
-def align_pair(src_tokens: Sequence[str], tgt_tokens: Sequence[str], aligner: Any = "eflomal", **options: Any) -> list[tuple[int, int]]:
+def align_pair(
+    src_tokens: Sequence[str], tgt_tokens: Sequence[str], aligner: Any = "eflomal", **options: Any
+) -> list[tuple[int, int]]:
     """Word-align one sentence pair: sorted ``(i, j)`` links (source word ``i``, target word ``j``).
 
     ``aligner``: a registered name (``eflomal``, ``simalign``, ...; ``options``

@@ -81,8 +81,12 @@ class StepCache:
         meta = folder / "meta.json"
         if not meta.exists():
             with atomic_write(meta) as out:
-                json.dump({"version": CACHE_VERSION, "step": step, "component": component,
-                           "options": described}, out, ensure_ascii=False, indent=1)
+                json.dump(
+                    {"version": CACHE_VERSION, "step": step, "component": component, "options": described},
+                    out,
+                    ensure_ascii=False,
+                    indent=1,
+                )
         return cls(folder)
 
     def _shard(self, inputs: Sequence[Any]) -> Path:
@@ -137,7 +141,8 @@ def cached_map(
     if items and reused == len(items):  # every batch from the cache: one line, no progress bar
         if desc:
             tqdm.write(f"{desc}: {len(items)} sent (cached)", file=sys.stderr)
-        return [from_json(value) for stored in found for value in stored]
+        # every batch is non-empty, so each stored is a list here (the filter only narrows the type)
+        return [from_json(value) for stored in found if stored is not None for value in stored]
     with tqdm(total=len(items), desc=desc or None, unit="sent", disable=not items, leave=False) as bar:
         if reused:
             bar.set_postfix_str(f"{reused} cached")

@@ -133,10 +133,14 @@ def check_component_options(kind: str, name: str, options: Mapping[str, Any], fl
         valid = sorted(accepted - {"self"})
         close = difflib.get_close_matches(unknown[0], valid, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise XlnerError(f"{flag}: unknown option(s) {', '.join(unknown)} for {name!r}{hint} (valid: {', '.join(valid)})")
+        raise XlnerError(
+            f"{flag}: unknown option(s) {', '.join(unknown)} for {name!r}{hint} (valid: {', '.join(valid)})"
+        )
 
 
-def check_projection(method: str, options: Mapping[str, Any], src_lang: str, tgt_lang: str | None, flag: str = "--option") -> None:
+def check_projection(
+    method: str, options: Mapping[str, Any], src_lang: str, tgt_lang: str | None, flag: str = "--option"
+) -> None:
     """Method, preset and option names, types and bounds of alignment-based projection."""
     from xlner.project.config import resolve_options
     from xlner.project.fusion import with_languages
@@ -160,7 +164,9 @@ def check_projection_models(resolved: Mapping[str, Any]) -> None:
         check_model(model, f"projection option {option}")
 
 
-def check_project(opts: Mapping[str, Any], aligner_options: Mapping[str, Any], projection_options: Mapping[str, Any]) -> None:
+def check_project(
+    opts: Mapping[str, Any], aligner_options: Mapping[str, Any], projection_options: Mapping[str, Any]
+) -> None:
     """``xlner project``: every option, before the inputs are read or aligned."""
     options = dict(projection_options)
     if opts.get("preset"):
@@ -168,7 +174,12 @@ def check_project(opts: Mapping[str, Any], aligner_options: Mapping[str, Any], p
     check_projection(opts["method"], options, opts["src_lang"], opts.get("tgt_lang"))
     if not opts.get("alignment"):
         extra = {"src_lang", "tgt_lang", "extra_parallel", "symmetrization"} if opts["aligner"] == "eflomal" else set()
-        check_component_options("aligners", opts["aligner"], {k: v for k, v in aligner_options.items() if k not in extra}, "--aligner-option")
+        check_component_options(
+            "aligners",
+            opts["aligner"],
+            {k: v for k, v in aligner_options.items() if k not in extra},
+            "--aligner-option",
+        )
 
 
 def check_pipeline(kind: str, opts: Mapping[str, Any], spec: Any) -> None:
@@ -195,7 +206,10 @@ def check_pipeline(kind: str, opts: Mapping[str, Any], spec: Any) -> None:
         from xlner.cache import default_cache_dir
 
         given = spec.cache_dir is not None
-        check_cache_dir(spec.cache_dir if given else default_cache_dir(), "--cache-dir" if given else "the cache folder ($XLNER_CACHE or ~/.cache/xlner)")
+        check_cache_dir(
+            spec.cache_dir if given else default_cache_dir(),
+            "--cache-dir" if given else "the cache folder ($XLNER_CACHE or ~/.cache/xlner)",
+        )
 
     translator = spec.translator if isinstance(spec.translator, str) else None
     translator_options = dict(spec.translator_options or {})
@@ -214,14 +228,18 @@ def check_pipeline(kind: str, opts: Mapping[str, Any], spec: Any) -> None:
         check_int("--translator-option threads", translator_options.get("threads"), 1)
         check_int("--translator-option cache_size", translator_options.get("cache_size"), 1)
     elif translator in _MODEL_TRANSLATORS:
-        _check_extra("transformers" if translator == "hf" else "ctranslate2", f"the {translator} translator", "hf" if translator == "hf" else "ct2")
+        _check_extra(
+            "transformers" if translator == "hf" else "ctranslate2",
+            f"the {translator} translator",
+            "hf" if translator == "hf" else "ct2",
+        )
         if translator == "hf" and model != "opus-mt":
             from xlner.translate.hf import DEFAULT_MODEL
 
             check_model(DEFAULT_MODEL if model is None else model, "translation model --model")
         elif translator == "ctranslate2" and model is not None:
-            path = Path(str(model)).expanduser()
-            if not path.is_dir():
+            folder = Path(str(model)).expanduser()
+            if not folder.is_dir():
                 raise XlnerError(f"--model {str(model)!r}: a CTranslate2 model is a folder; not found")
     elif translator == "file":
         path = translator_options.get("path") or translator_options.get("translations")

@@ -32,7 +32,9 @@ def load_config(path: str | Path | None, params: Mapping[str, Any] | None = None
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(f"not UTF-8 text (invalid byte at offset {error.start}); save the config as UTF-8", path) from None
+        raise InputError(
+            f"not UTF-8 text (invalid byte at offset {error.start}); save the config as UTF-8", path
+        ) from None
     except OSError as error:
         raise InputError(f"cannot read config: {error.strerror or error}", path) from None
     try:
@@ -83,7 +85,11 @@ def _convert(key: str, value: Any, kind: Any, path: Path) -> Any:
             raise bad("true or false")
         return value
     if kind in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not float(value).is_integer()):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (kind is int and not float(value).is_integer())
+        ):
             raise bad("an integer" if kind is int else "a number")
         return int(value) if kind is int else value
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):

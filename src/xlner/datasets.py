@@ -62,7 +62,9 @@ _MASAKHANER2_LANGUAGES = tuple(
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
-        DatasetInfo("masakhane/masakhaner2", "MasakhaNER 2.0", "masakhaner2", lambda lang: lang, _MASAKHANER2_LANGUAGES),
+        DatasetInfo(
+            "masakhane/masakhaner2", "MasakhaNER 2.0", "masakhaner2", lambda lang: lang, _MASAKHANER2_LANGUAGES
+        ),
         DatasetInfo("unimelb-nlp/wikiann", "WikiANN", "wikiann", lambda lang: _iso1(lang)),
         DatasetInfo("google/xtreme", "XTREME PAN-X", "wikiann", lambda lang: f"PAN-X.{_iso1(lang)}"),
     )
@@ -196,7 +198,9 @@ def load_dataset(
     if info.hub_languages and iso3 not in info.hub_languages:
         known = list(info.hub_languages)
         raise XlnerError(f"unknown language {lang!r} for {info.name}: known {', '.join(known)}{_close(iso3, known)}")
-    return load_hub(info.name, info.hub_config(iso3 if info.hub_languages else lang), split, label_map=mapping, policy=policy)
+    return load_hub(
+        info.name, info.hub_config(iso3 if info.hub_languages else lang), split, label_map=mapping, policy=policy
+    )
 
 
 def _local_file(info: DatasetInfo, lang: str, split: str, data_dir: str | Path | None, required: bool) -> Path | None:
@@ -211,11 +215,15 @@ def _local_file(info: DatasetInfo, lang: str, split: str, data_dir: str | Path |
     if not langs:
         raise InputError(f"no local copy of {info.name}: folder not found or empty", folder)
     if _iso3(lang) not in langs:
-        raise XlnerError(f"no local {info.name} data for language {lang!r}: local languages {', '.join(langs)}{_close(_iso3(lang), langs)}")
+        raise XlnerError(
+            f"no local {info.name} data for language {lang!r}: local languages {', '.join(langs)}{_close(_iso3(lang), langs)}"
+        )
     raise InputError(f"no {split} split ({split}.txt, .conll or .jsonl)", folder / _iso3(lang))
 
 
-def _load_path(path: Path, lang: str | None, split: str, source: str, label_map: LabelMap, policy: str) -> list[Sentence]:
+def _load_path(
+    path: Path, lang: str | None, split: str, source: str, label_map: LabelMap, policy: str
+) -> list[Sentence]:
     """A local file or folder given as the dataset name."""
     if path.is_file():
         return _read_file(path, label_map, policy)
@@ -263,7 +271,9 @@ def load_hub(
     try:
         import datasets
     except ImportError:
-        raise XlnerError('loading from the Hugging Face hub needs the datasets library: pip install "datasets>=2.16"') from None
+        raise XlnerError(
+            'loading from the Hugging Face hub needs the datasets library: pip install "datasets>=2.16"'
+        ) from None
     hub_split = _HUB_SPLITS[_split(split)]
     try:
         loaded = datasets.load_dataset(name, config, split=hub_split, **options)
@@ -304,7 +314,9 @@ def sentences_from_hf(
             try:
                 tags = [names[tag] for tag in tags]
             except (IndexError, TypeError):
-                raise InputError(f"row {row}: tag ids {tags} outside the {len(names)} ClassLabel names", where) from None
+                raise InputError(
+                    f"row {row}: tag ids {tags} outside the {len(names)} ClassLabel names", where
+                ) from None
         try:
             spans, _ = tags_to_spans(tags, "iob2", policy)
         except TagError as error:

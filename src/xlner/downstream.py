@@ -39,7 +39,7 @@ _META_FILE = "xlner-crf.json"
 
 def _shape(word: str) -> str:
     """``"Abuja-2"`` -> ``"Xx-d"``: character classes with repeats collapsed."""
-    out = []
+    out: list[str] = []
     for char in word:
         kind = "X" if char.isupper() else "x" if char.islower() else "d" if char.isdigit() else char
         if not out or out[-1] != kind:
@@ -130,7 +130,9 @@ class CrfTagger:
             raise InputError(f"invalid JSON: {error.msg}", directory / _META_FILE, error.lineno) from None
         version = meta.get("features_version")
         if version != FEATURES_VERSION:
-            raise InputError(f"model uses features version {version}, this xlner uses {FEATURES_VERSION}: retrain it", directory)
+            raise InputError(
+                f"model uses features version {version}, this xlner uses {FEATURES_VERSION}: retrain it", directory
+            )
         return cls((directory / _MODEL_FILE).read_bytes(), meta.get("settings"))
 
 

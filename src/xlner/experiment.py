@@ -63,7 +63,9 @@ class SystemSpec:
     model: str | None = None
     layers: list[int | None] = field(default_factory=lambda: [None])
     encoder_options: dict[str, Any] = field(default_factory=dict)  # HFEncoder options: pooling, batch_size, device
-    align_options: dict[str, Any] = field(default_factory=dict)  # simalign options (method, ...) or the aligner's options
+    align_options: dict[str, Any] = field(
+        default_factory=dict
+    )  # simalign options (method, ...) or the aligner's options
     aligner: str | None = None  # registry aligner name, for type "aligner"
 
     @property
@@ -161,12 +163,26 @@ def _unique(names: list[str], where: str, label: str) -> None:
         raise InputError(f"{label}: duplicate name(s) {', '.join(sorted(seen))}", where)
 
 
-def parse_config(raw: Mapping[str, Any], where: str = "config", overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:
+def parse_config(
+    raw: Mapping[str, Any], where: str = "config", overrides: Mapping[str, Any] | None = None
+) -> ExperimentConfig:
     """Validate a config dict (as :func:`xlner.config.load_config` returns); ``overrides``: output, cache_dir, limit, device."""
     raw = {k.replace("-", "_"): v for k, v in raw.items()}
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    top = ("output", "baseline", "encoders", "methods", "datasets", "cache_dir", "device", "bootstrap_samples", "seed",
-           "confidence", "batch_size", "description")
+    top = (
+        "output",
+        "baseline",
+        "encoders",
+        "methods",
+        "datasets",
+        "cache_dir",
+        "device",
+        "bootstrap_samples",
+        "seed",
+        "confidence",
+        "batch_size",
+        "description",
+    )
     _take(raw, top, where, "top level")
     device = str(overrides.get("device", raw.get("device", "cpu")))
     systems = []
@@ -180,7 +196,9 @@ def parse_config(raw: Mapping[str, Any], where: str = "config", overrides: Mappi
             raise InputError(f"{label}: missing name", where)
         if kind == "aligner":
             if not item.get("aligner"):
-                raise InputError(f"{label}: type 'aligner' needs aligner = <registry aligner name, e.g. eflomal>", where)
+                raise InputError(
+                    f"{label}: type 'aligner' needs aligner = <registry aligner name, e.g. eflomal>", where
+                )
             layers: list[int | None] = [None]
         else:
             if not item.get("model"):
@@ -191,8 +209,17 @@ def parse_config(raw: Mapping[str, Any], where: str = "config", overrides: Mappi
         options = dict(item.get("options", {}))
         if kind != "aligner":
             options["device"] = device if "device" in overrides else options.get("device", device)
-        systems.append(SystemSpec(str(item["name"]), kind, item.get("model"), list(layers), options if kind != "aligner" else {},
-                                  dict(item.get("align", {})) if kind != "aligner" else options, item.get("aligner")))
+        systems.append(
+            SystemSpec(
+                str(item["name"]),
+                kind,
+                item.get("model"),
+                list(layers),
+                options if kind != "aligner" else {},
+                dict(item.get("align", {})) if kind != "aligner" else options,
+                item.get("aligner"),
+            )
+        )
     _unique([s.name for s in systems], where, "encoders")
     aligner_systems = {s.name for s in systems if not s.has_encoder}
     methods = []
@@ -201,10 +228,18 @@ def parse_config(raw: Mapping[str, Any], where: str = "config", overrides: Mappi
         _take(item, ("name", "method", "options", "alignment", "baseline_method"), where, label)
         if item.get("method") not in PROJECTION_METHODS:
             raise InputError(f"{label}: method must be one of {', '.join(PROJECTION_METHODS)}", where)
-        spec = MethodSpec(str(item.get("name", item["method"])), item["method"], dict(item.get("options", {})),
-                          str(item.get("alignment", "self")), item.get("baseline_method"))
+        spec = MethodSpec(
+            str(item.get("name", item["method"])),
+            item["method"],
+            dict(item.get("options", {})),
+            str(item.get("alignment", "self")),
+            item.get("baseline_method"),
+        )
         if spec.alignment != "self" and spec.alignment not in aligner_systems:
-            raise InputError(f"{label}: alignment must be 'self' or the name of an aligner system ({', '.join(sorted(aligner_systems)) or 'none'})", where)
+            raise InputError(
+                f"{label}: alignment must be 'self' or the name of an aligner system ({', '.join(sorted(aligner_systems)) or 'none'})",
+                where,
+            )
         try:
             spec.uses_encoder  # validates the options early
         except XlnerError as error:
@@ -223,7 +258,15 @@ def parse_config(raw: Mapping[str, Any], where: str = "config", overrides: Mappi
         common = {"name", "languages", "limit", "label_map", "source_lang"}
         specific = {
             "parallel": ("source", "target"),
-            "translate-test": ("dataset", "split", "translator", "translator_options", "tagger", "tagger_options", "tokenizer"),
+            "translate-test": (
+                "dataset",
+                "split",
+                "translator",
+                "translator_options",
+                "tagger",
+                "tagger_options",
+                "tokenizer",
+            ),
             "mmner": ("path", "translator", "translator_options", "tagger", "tagger_options", "tokenizer"),
         }[kind]
         _take(item, [*common, *specific], where, label)
@@ -237,13 +280,23 @@ def parse_config(raw: Mapping[str, Any], where: str = "config", overrides: Mappi
             raise InputError(f"{label}: missing {', '.join(missing)}", where)
         limit = _integer(overrides.get("limit", item.get("limit")), f"{label}: limit", 1, where)
         options = {key: item[key] for key in specific if key in item}
-        datasets.append(DatasetSpec(str(item["name"]), kind, [str(x) for x in item["languages"]], options,
-                                    None if limit is None else int(limit), dict(item.get("label_map", {})),
-                                    str(item.get("source_lang", "en"))))
+        datasets.append(
+            DatasetSpec(
+                str(item["name"]),
+                kind,
+                [str(x) for x in item["languages"]],
+                options,
+                None if limit is None else int(limit),
+                dict(item.get("label_map", {})),
+                str(item.get("source_lang", "en")),
+            )
+        )
     _unique([d.name for d in datasets], where, "datasets")
     baseline = raw.get("baseline")
     if baseline not in {s.name for s in systems}:
-        raise InputError(f"baseline must name one of the encoders ({', '.join(s.name for s in systems)}), got {baseline!r}", where)
+        raise InputError(
+            f"baseline must name one of the encoders ({', '.join(s.name for s in systems)}), got {baseline!r}", where
+        )
     output = overrides.get("output", raw.get("output"))
     if not output:
         raise InputError("no output folder: set output = DIR in the config or pass --output", where)
@@ -252,9 +305,18 @@ def parse_config(raw: Mapping[str, Any], where: str = "config", overrides: Mappi
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
         raise InputError(f"confidence must be in (0, 1), got {confidence}", where)
     return ExperimentConfig(
-        Path(output), str(baseline), systems, methods, datasets, None if cache_dir is None else Path(cache_dir), device,
-        _integer(raw.get("bootstrap_samples", 1000), "bootstrap_samples", 1, where), _integer(raw.get("seed", 0), "seed", 0, where),
-        float(confidence), _integer(raw.get("batch_size", 32), "batch_size", 1, where), dict(raw),
+        Path(output),
+        str(baseline),
+        systems,
+        methods,
+        datasets,
+        None if cache_dir is None else Path(cache_dir),
+        device,
+        _integer(raw.get("bootstrap_samples", 1000), "bootstrap_samples", 1, where),
+        _integer(raw.get("seed", 0), "seed", 0, where),
+        float(confidence),
+        _integer(raw.get("batch_size", 32), "batch_size", 1, where),
+        dict(raw),
     )
 
 
@@ -300,12 +362,16 @@ def load_task(dataset: DatasetSpec, lang: str) -> Task:
     from xlner.io import read_mmner, read_sentences
 
     options = _fill(dataset.options, lang)
-    source = None
+    source: list[Sentence] | None = None
+    gold: list[Sentence]
     if dataset.kind == "parallel":
         source = read_sentences(options["source"], policy="repair")
         gold = read_sentences(options["target"], policy="repair")
         if len(source) != len(gold):
-            raise InputError(f"{len(gold)} target sentences but the source file {options['source']} has {len(source)}", options["target"])
+            raise InputError(
+                f"{len(gold)} target sentences but the source file {options['source']} has {len(source)}",
+                options["target"],
+            )
     elif dataset.kind == "mmner":
         gold = read_mmner(options["path"], policy="repair")
     else:
@@ -346,7 +412,9 @@ def export_mclip(checkpoint: str | Path, out: str | Path, base: str | None = Non
 
             folder = Path(snapshot_download(str(checkpoint)))
         except Exception as error:
-            raise XlnerError(f"cannot find M-CLIP checkpoint {checkpoint!r} ({type(error).__name__}: {error})") from None
+            raise XlnerError(
+                f"cannot find M-CLIP checkpoint {checkpoint!r} ({type(error).__name__}: {error})"
+            ) from None
     config_file = folder / "config.json"
     if not config_file.is_file():
         raise InputError("not an M-CLIP checkpoint: config.json missing", folder)
@@ -355,7 +423,7 @@ def export_mclip(checkpoint: str | Path, out: str | Path, base: str | None = Non
     if not base:
         raise InputError("config.json has no modelBase (the XLM-R architecture); pass base=", config_file)
     state = _load_state_dict(folder)
-    weights = {k[len("transformer."):]: v for k, v in state.items() if k.startswith("transformer.")}
+    weights = {k[len("transformer.") :]: v for k, v in state.items() if k.startswith("transformer.")}
     if not weights:
         raise InputError("no transformer.* weights in the checkpoint", folder)
     model = transformers.AutoModel.from_config(transformers.AutoConfig.from_pretrained(base))
@@ -363,7 +431,9 @@ def export_mclip(checkpoint: str | Path, out: str | Path, base: str | None = Non
     missing = [k for k in missing if not k.startswith("pooler.")]  # M-CLIP mean-pools; its pooler may be absent
     if missing or unexpected:
         raise XlnerError(f"M-CLIP weights do not fit {base!r}: missing {missing[:5]}, unexpected {unexpected[:5]}")
-    tokenizer_source = folder if (folder / "tokenizer.json").is_file() or (folder / "sentencepiece.bpe.model").is_file() else base
+    tokenizer_source = (
+        folder if (folder / "tokenizer.json").is_file() or (folder / "sentencepiece.bpe.model").is_file() else base
+    )
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(tokenizer_source))
     out.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(out)
@@ -428,15 +498,26 @@ def run_cell(task: Task, aligner: Any, method: MethodSpec, encoder: Any, config:
     if task.source is not None:
         ctx = Context(cache_dir, True, config.batch_size)
         alignments = step_align([(s.tokens, t.tokens) for s, t in zip(task.source, task.gold)], aligner, ctx)
-        pairs = [SentencePair(list(s.tokens), list(t.tokens), list(s.spans), a) for s, t, a in zip(task.source, task.gold, alignments)]
+        pairs = [
+            SentencePair(list(s.tokens), list(t.tokens), list(s.spans), a)
+            for s, t, a in zip(task.source, task.gold, alignments)
+        ]
         return [list(r.spans) for r in step_project(pairs, method.method, options, ctx)]
     data = _fill(task.dataset.options, task.lang)
     result = translate_test(
-        [Sentence(list(s.tokens), [], s.id) for s in task.gold], lang=task.lang, pivot=task.dataset.source_lang,
-        translator=data["translator"], translator_options=data.get("translator_options"),
-        tagger=data["tagger"], tagger_options=data.get("tagger_options"), aligner=aligner,
-        method=method.method, method_options=options, tokenizer=data.get("tokenizer", "moses"),
-        cache_dir=cache_dir, batch_size=config.batch_size,
+        [Sentence(list(s.tokens), [], s.id) for s in task.gold],
+        lang=task.lang,
+        pivot=task.dataset.source_lang,
+        translator=data["translator"],
+        translator_options=data.get("translator_options"),
+        tagger=data["tagger"],
+        tagger_options=data.get("tagger_options"),
+        aligner=aligner,
+        method=method.method,
+        method_options=options,
+        tokenizer=data.get("tokenizer", "moses"),
+        cache_dir=cache_dir,
+        batch_size=config.batch_size,
     )
     return [list(s.spans) for s in result.sentences]
 
@@ -471,7 +552,9 @@ class Cell:
         return (self.system, self.layer, self.method)
 
 
-def run_grid(config: ExperimentConfig, log: Callable[[str], None] = lambda _: None) -> tuple[list[Cell], dict[tuple, list[list[Span]]], dict[str, Task]]:
+def run_grid(
+    config: ExperimentConfig, log: Callable[[str], None] = lambda _: None
+) -> tuple[list[Cell], dict[tuple, list[list[Span]]], dict[str, Task]]:
     """Every cell of the grid: the cells, their predictions by (system, layer, task, method), and the tasks."""
     tasks = {t.key: t for d in config.datasets for t in (load_task(d, lang) for lang in d.languages)}
     cells: list[Cell] = []
@@ -483,31 +566,58 @@ def run_grid(config: ExperimentConfig, log: Callable[[str], None] = lambda _: No
 
 
 def _run_system(
-    system: SystemSpec, layer: int | None, tasks: list[Task], config: ExperimentConfig, cells: list[Cell],
-    predictions: dict[tuple, list[list[Span]]], log: Callable[[str], None],
+    system: SystemSpec,
+    layer: int | None,
+    tasks: list[Task],
+    config: ExperimentConfig,
+    cells: list[Cell],
+    predictions: dict[tuple, list[list[Span]]],
+    log: Callable[[str], None],
 ) -> None:
     from xlner.metrics import evaluate_spans
 
-    encoder = make_encoder(system, layer, config.cache_dir or config.output / "cache") if system.has_encoder else None
+    encoder = None
+    if system.has_encoder:
+        assert layer is not None  # encoder systems have integer layers (checked when the config is read)
+        encoder = make_encoder(system, layer, config.cache_dir or config.output / "cache")
     for task in tasks:
         src_lang = task.dataset.source_lang
         own = _aligner_component(system, encoder, src_lang, task.lang)
         for method in config.methods:
             if method.uses_encoder and encoder is None:
                 continue
-            aligner = own if method.alignment == "self" else _aligner_component(config.system(method.alignment), None, src_lang, task.lang)
+            aligner = (
+                own
+                if method.alignment == "self"
+                else _aligner_component(config.system(method.alignment), None, src_lang, task.lang)
+            )
             started = time.perf_counter()
             predicted = run_cell(task, aligner, method, encoder, config)
             seconds = time.perf_counter() - started
             report = evaluate_spans([s.spans for s in task.gold], predicted, task.dataset.label_map or None)
-            cell = Cell(system.name, layer, task.dataset.name, task.lang, method.name, report.micro.f1,
-                        report.micro.precision, report.micro.recall, len(task.gold), seconds)
+            cell = Cell(
+                system.name,
+                layer,
+                task.dataset.name,
+                task.lang,
+                method.name,
+                report.micro.f1,
+                report.micro.precision,
+                report.micro.recall,
+                len(task.gold),
+                seconds,
+            )
             cells.append(cell)
             predictions[(system.name, layer, task.key, method.name)] = predicted
             log(f"{_system_label(system.name, layer)} {task.key} {method.name}: F1 {cell.f1:.3f} ({seconds:.1f} s)")
 
 
-def compare(cells: list[Cell], predictions: Mapping[tuple, list[list[Span]]], tasks: Mapping[str, Task], config: ExperimentConfig) -> None:
+def compare(
+    cells: list[Cell],
+    predictions: Mapping[tuple, list[list[Span]]],
+    tasks: Mapping[str, Task],
+    config: ExperimentConfig,
+) -> None:
     """Fill each non-baseline cell's delta, interval, p-value and significance (paired bootstrap over sentences)."""
     from xlner.metrics import paired_bootstrap
 
@@ -516,7 +626,9 @@ def compare(cells: list[Cell], predictions: Mapping[tuple, list[list[Span]]], ta
     for cell in cells:
         if cell.system == base.name:
             continue
-        versus = [cell.method] + ([config.method(cell.method).baseline_method] if config.method(cell.method).baseline_method else [])
+        versus = [cell.method] + (
+            [config.method(cell.method).baseline_method] if config.method(cell.method).baseline_method else []
+        )
         for name in versus:
             reference = predictions.get((base.name, base_layer, cell.task, name))
             if reference is not None:
@@ -525,8 +637,12 @@ def compare(cells: list[Cell], predictions: Mapping[tuple, list[list[Span]]], ta
             continue
         task = tasks[cell.task]
         delta, low, high, p = paired_bootstrap(
-            [s.spans for s in task.gold], predictions[(cell.system, cell.layer, cell.task, cell.method)], reference,
-            n_samples=config.bootstrap_samples, seed=config.seed, label_map=task.dataset.label_map or None,
+            [s.spans for s in task.gold],
+            predictions[(cell.system, cell.layer, cell.task, cell.method)],
+            reference,
+            n_samples=config.bootstrap_samples,
+            seed=config.seed,
+            label_map=task.dataset.label_map or None,
             confidence=config.confidence,
         )
         cell.delta, cell.low, cell.high, cell.p_value = delta, low, high, p
@@ -574,14 +690,14 @@ def summarize(cells: Sequence[Cell], config: ExperimentConfig) -> list[str]:
         row = [c for c in cells if (c.system, c.method, c.layer) == (system, method, layer) and c.delta is not None]
         if not row:
             continue
-        helps = [c for c in row if c.delta > 0]
-        hurts = [c for c in row if c.delta < 0]
+        helps = [c for c in row if c.delta is not None and c.delta > 0]
+        hurts = [c for c in row if c.delta is not None and c.delta < 0]
         sig_help = [c for c in helps if c.significant]
         sig_hurt = [c for c in hurts if c.significant]
         where = f" ({', '.join(c.task for c in sig_help)})" if sig_help else ""
         lines.append(
             f"{_system_label(system, layer)}, {method}: helps on {len(helps)}/{len(row)} languages (significant on {len(sig_help)}{where}), "
-            f"hurts on {len(hurts)}/{len(row)} (significant on {len(sig_hurt)}); mean ΔF1 {_mean([c.delta for c in row]):+.3f} "
+            f"hurts on {len(hurts)}/{len(row)} (significant on {len(sig_hurt)}); mean ΔF1 {_mean([c.delta for c in row if c.delta is not None]):+.3f} "
             f"vs {row[0].versus}."
         )
         if sig_help:
@@ -592,7 +708,8 @@ def summarize(cells: Sequence[Cell], config: ExperimentConfig) -> list[str]:
     )
     verdict = (
         "Significant gains over the baseline: " + ", ".join(helped_somewhere) + "."
-        if helped_somewhere else "No system is significantly better than the baseline on any dataset-language."
+        if helped_somewhere
+        else "No system is significantly better than the baseline on any dataset-language."
     )
     return [head, verdict, *lines]
 
@@ -647,24 +764,38 @@ def plot(cells: Sequence[Cell], path: Path, config: ExperimentConfig) -> None:
     methods = list(dict.fromkeys(c.method for c in cells))
     best = best_layers(cells)
     colours = {s.name: plt.get_cmap("tab10")(k % 10) for k, s in enumerate(config.systems)}
-    fig, axes = plt.subplots(len(methods), 1, figsize=(max(6.0, 0.9 * len(tasks) + 3), 3.2 * len(methods) + 0.6), squeeze=False)
+    fig, axes = plt.subplots(
+        len(methods), 1, figsize=(max(6.0, 0.9 * len(tasks) + 3), 3.2 * len(methods) + 0.6), squeeze=False
+    )
     for ax, method in zip(axes[:, 0], methods):
         systems = [s.name for s in config.systems if s.name != config.baseline and (s.name, method) in best]
         width = 0.8 / max(1, len(systems))
         for k, system in enumerate(systems):
-            row = {c.task: c for c in cells if (c.system, c.method, c.layer) == (system, method, best[(system, method)])}
-            xs, ys, err = [], [], [[], []]
+            row = {
+                c.task: c for c in cells if (c.system, c.method, c.layer) == (system, method, best[(system, method)])
+            }
+            xs: list[float] = []
+            ys: list[float] = []
+            err: list[list[float]] = [[], []]
             for t, task in enumerate(tasks):
                 c = row.get(task)
                 if c is None or c.delta is None:
                     continue
+                assert c.low is not None and c.high is not None  # compare() fills delta, low and high together
                 xs.append(t + (k - (len(systems) - 1) / 2) * width)
                 ys.append(c.delta)
                 err[0].append(c.delta - c.low)
                 err[1].append(c.high - c.delta)
             layer = best[(system, method)]
-            ax.bar(xs, ys, width, yerr=err, capsize=2, color=colours[system],
-                   label=system + ("" if layer is None else f" (layer {layer})"))
+            ax.bar(
+                xs,
+                ys,
+                width,
+                yerr=err,
+                capsize=2,
+                color=colours[system],
+                label=system + ("" if layer is None else f" (layer {layer})"),
+            )
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set_xticks(range(len(tasks)))
         ax.set_xticklabels(tasks, rotation=30, ha="right", fontsize=8)
@@ -673,8 +804,11 @@ def plot(cells: Sequence[Cell], path: Path, config: ExperimentConfig) -> None:
         if systems:
             ax.legend(fontsize=7, ncol=min(3, len(systems)))
     base = config.system(config.baseline)
-    fig.suptitle(f"ΔF1 vs {_system_label(base.name, base.layers[0])} per dataset:language, "
-                 f"{config.confidence:.0%} paired-bootstrap intervals", fontsize=9)
+    fig.suptitle(
+        f"ΔF1 vs {_system_label(base.name, base.layers[0])} per dataset:language, "
+        f"{config.confidence:.0%} paired-bootstrap intervals",
+        fontsize=9,
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -213,4 +213,3 @@ def render_markdown(report: Report, title: str = "Entity spans") -> str:
             f"| {scores.support} | {scores.predicted} |"
         )
     return "\n".join(lines) + "\n"
-

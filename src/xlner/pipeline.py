@@ -56,7 +56,9 @@ class Component:
             except TypeError as error:
                 if "argument" not in str(error):  # a bug, not an option the factory does not take
                     raise
-                raise XlnerError(f"{self.registry.kind} {self.name!r}: bad options {sorted(self.options)}: {error}") from None
+                raise XlnerError(
+                    f"{self.registry.kind} {self.name!r}: bad options {sorted(self.options)}: {error}"
+                ) from None
         return self._instance
 
     @property
@@ -108,14 +110,19 @@ class PipelineResult:
 # ---------------------------------------------------------------- steps
 
 
-def step_translate(texts: Sequence[str], ids: Sequence[str | None], translator: Component, src_lang: str, tgt_lang: str, ctx: Context) -> list[str]:
+def step_translate(
+    texts: Sequence[str], ids: Sequence[str | None], translator: Component, src_lang: str, tgt_lang: str, ctx: Context
+) -> list[str]:
     """Translate running texts (cached per batch; precomputed translators get all texts and ids at once)."""
     if translator.precomputed:
         return list(translator.get().translate(list(texts), src_lang, tgt_lang, ids=list(ids)))
     cache = ctx.cache("translate", translator, src_lang=src_lang, tgt_lang=tgt_lang)
     return cached_map(
         lambda batch: translator.get().translate(batch, src_lang, tgt_lang),
-        texts, cache=cache, batch_size=ctx.batch_size, desc=f"translate {src_lang}->{tgt_lang}",
+        texts,
+        cache=cache,
+        batch_size=ctx.batch_size,
+        desc=f"translate {src_lang}->{tgt_lang}",
     )
 
 
@@ -131,18 +138,29 @@ def step_tag(token_lists: Sequence[Sequence[str]], tagger: Component, ctx: Conte
     """Tag tokenized sentences (cached per batch)."""
     cache = ctx.cache("tag", tagger)
     return cached_map(
-        lambda batch: tagger.get().tag(batch), [list(t) for t in token_lists], cache=cache,
-        batch_size=ctx.batch_size, to_json=_spans_to_json, from_json=_spans_from_json, desc="tag",
+        lambda batch: tagger.get().tag(batch),
+        [list(t) for t in token_lists],
+        cache=cache,
+        batch_size=ctx.batch_size,
+        to_json=_spans_to_json,
+        from_json=_spans_from_json,
+        desc="tag",
     )
 
 
-def step_align(pairs: Sequence[tuple[Sequence[str], Sequence[str]]], aligner: Component, ctx: Context) -> list[Alignment]:
+def step_align(
+    pairs: Sequence[tuple[Sequence[str], Sequence[str]]], aligner: Component, ctx: Context
+) -> list[Alignment]:
     """Align all pairs in one batch (statistical aligners learn from the whole corpus); cached."""
     cache = ctx.cache("align", aligner)
     return cached_map(
-        lambda batch: aligner.get().align([(s, t) for s, t in batch]), [[list(s), list(t)] for s, t in pairs],
-        cache=cache, batch_size=None, to_json=lambda a: sorted([i, j] for i, j in a),
-        from_json=lambda v: frozenset((int(i), int(j)) for i, j in v), desc="align",
+        lambda batch: aligner.get().align([(s, t) for s, t in batch]),
+        [[list(s), list(t)] for s, t in pairs],
+        cache=cache,
+        batch_size=None,
+        to_json=lambda a: sorted([i, j] for i, j in a),
+        from_json=lambda v: frozenset((int(i), int(j)) for i, j in v),
+        desc="align",
     )
 
 
@@ -158,26 +176,52 @@ def step_project(pairs: Sequence[SentencePair], method: str, options: Mapping[st
         return project_detailed(records, method, **options)
 
     def to_json(result: Any) -> dict[str, Any]:
-        return {"spans": _spans_to_json(result.spans), "scores": [float(s) for s in result.scores],
-                "sources": [int(s) for s in result.sources], "confidence": float(result.confidence), "status": result.status}
+        return {
+            "spans": _spans_to_json(result.spans),
+            "scores": [float(s) for s in result.scores],
+            "sources": [int(s) for s in result.sources],
+            "confidence": float(result.confidence),
+            "status": result.status,
+        }
 
     def from_json(value: dict[str, Any]) -> Any:
-        return ProjectionResult(_spans_from_json(value["spans"]), value["scores"], value["sources"], value["confidence"], value["status"])
+        return ProjectionResult(
+            _spans_from_json(value["spans"]), value["scores"], value["sources"], value["confidence"], value["status"]
+        )
 
     encoded = [
-        {"src": p.src_tokens, "tgt": p.tgt_tokens, "spans": _spans_to_json(p.src_spans), "alignment": sorted([i, j] for i, j in p.alignment or ())}
+        {
+            "src": p.src_tokens,
+            "tgt": p.tgt_tokens,
+            "spans": _spans_to_json(p.src_spans),
+            "alignment": sorted([i, j] for i, j in p.alignment or ()),
+        }
         for p in pairs
     ]
     cache = ctx.cache("project", Component("solvers", method, dict(options)))
-    return cached_map(run, encoded, cache=cache, batch_size=ctx.batch_size, to_json=to_json, from_json=from_json, desc=f"project ({method})")
+    return cached_map(
+        run,
+        encoded,
+        cache=cache,
+        batch_size=ctx.batch_size,
+        to_json=to_json,
+        from_json=from_json,
+        desc=f"project ({method})",
+    )
 
 
 # ---------------------------------------------------------------- pipelines
 
 
 def align_pairs(
-    pairs: list[SentencePair], aligner: Component, backtranslation: bool, back_texts: Callable[[], list[str]],
-    back_lang: str, back_of: str, tokenizer: str, ctx: Context,
+    pairs: list[SentencePair],
+    aligner: Component,
+    backtranslation: bool,
+    back_texts: Callable[[], list[str]],
+    back_lang: str,
+    back_of: str,
+    tokenizer: str,
+    ctx: Context,
 ) -> None:
     """Align the pairs in place; with back-translation, ``back_of`` names the side that was translated back."""
     token_pairs = [(p.src_tokens, p.tgt_tokens) for p in pairs]
@@ -185,7 +229,9 @@ def align_pairs(
         back_tokens = [tokenize(text, back_lang, tokenizer) for text in back_texts()]
         inner = {"base": aligner.name, "base_options": aligner.options, "of": back_of}
         aligner = Component(
-            "aligners", "backtranslation", {**inner, "back_translations": back_tokens},
+            "aligners",
+            "backtranslation",
+            {**inner, "back_translations": back_tokens},
             key_options={**inner, "back_translations": fingerprint(back_tokens)},
         )
     for pair, alignment in zip(pairs, step_align(token_pairs, aligner, ctx)):
@@ -193,10 +239,16 @@ def align_pairs(
 
 
 def _back_texts(
-    path: str | Path | None, translator: Component, texts: Callable[[], list[str]], ids: list[str | None],
-    src_lang: str, tgt_lang: str, ctx: Context,
+    path: str | Path | None,
+    translator: Component,
+    texts: Callable[[], list[str]],
+    ids: list[str | None],
+    src_lang: str,
+    tgt_lang: str,
+    ctx: Context,
 ) -> Callable[[], list[str]]:
     """How to get the back-translations: read from ``path`` (one per line), or translate (not with a file translator)."""
+
     def run() -> list[str]:
         if path is not None:
             from xlner.io import read_lines
@@ -206,13 +258,17 @@ def _back_texts(
                 raise InputError(f"{len(lines)} back-translations but the input has {len(ids)} sentences", path)
             return lines
         if translator.precomputed:
-            raise XlnerError("back-translation with precomputed translations needs the back-translations too: --back-translations FILE")
+            raise XlnerError(
+                "back-translation with precomputed translations needs the back-translations too: --back-translations FILE"
+            )
         return step_translate(texts(), ids, translator, src_lang, tgt_lang, ctx)
 
     return run
 
 
-def _project_into(pairs: list[SentencePair], method: str, method_options: Mapping[str, Any] | None, ctx: Context) -> list[float]:
+def _project_into(
+    pairs: list[SentencePair], method: str, method_options: Mapping[str, Any] | None, ctx: Context
+) -> list[float]:
     results = step_project(pairs, method, dict(method_options or {}), ctx)
     for pair, result in zip(pairs, results):
         pair.tgt_spans = list(result.spans)
@@ -253,7 +309,9 @@ class PipelineSpec:
     batch_size: int = DEFAULT_BATCH_SIZE
 
     @classmethod
-    def of(cls, spec: PipelineSpec | None, options: Mapping[str, Any], caller: str, exclude: Sequence[str] = ()) -> PipelineSpec:
+    def of(
+        cls, spec: PipelineSpec | None, options: Mapping[str, Any], caller: str, exclude: Sequence[str] = ()
+    ) -> PipelineSpec:
         """``spec`` with ``options`` replacing its fields, or a new spec of ``options``.
 
         Raises TypeError, naming ``caller``, for a keyword that is no field (or is in ``exclude``).
@@ -276,7 +334,9 @@ class PipelineSpec:
             ctx=Context(self.cache_dir, self.use_cache, self.batch_size),
             translator=as_component("translators", self.translator, self.translator_options),
             tagger=as_component("taggers", self.tagger, self.tagger_options),
-            aligner=as_component("aligners", self.aligner, with_parallel_languages(self.aligner_options, self.pivot, self.lang)),
+            aligner=as_component(
+                "aligners", self.aligner, with_parallel_languages(self.aligner_options, self.pivot, self.lang)
+            ),
             method_options=dict(self.method_options or {}),
         )
 
@@ -319,21 +379,33 @@ def translate_test(
     sentences = list(sentences)
     ids = [s.id for s in sentences]
     if spec.method in ("markers", "model-transfer"):  # no alignment: xlner.project.markers
-        from xlner.project.markers import log_report, model_transfer, translate_test_markers
+        from xlner.marker_steps import model_transfer, translate_test_markers
+        from xlner.project.markers import log_report
 
         if spec.method == "markers":
             out, pairs, confidences, marker_report = translate_test_markers(
-                sentences, lang=lang, pivot=pivot, translator=mt, tagger=run.tagger, ctx=ctx, tokenizer=spec.tokenizer, options=run.method_options
+                sentences,
+                lang=lang,
+                pivot=pivot,
+                translator=mt,
+                tagger=run.tagger,
+                ctx=ctx,
+                tokenizer=spec.tokenizer,
+                options=run.method_options,
             )
             log_report(marker_report)
         else:
             out, pairs, confidences = model_transfer(sentences, tagger=run.tagger, ctx=ctx)
-        return PipelineResult(out, pairs, confidences, list(range(len(out))), evaluate(out, gold, label_map) if gold is not None else None)
+        return PipelineResult(
+            out, pairs, confidences, list(range(len(out))), evaluate(out, gold, label_map) if gold is not None else None
+        )
     texts = [detokenize(s.tokens, lang) for s in sentences]
     english = [tokenize(t, pivot, spec.tokenizer) for t in step_translate(texts, ids, mt, lang, pivot, ctx)]
     spans = step_tag(english, run.tagger, ctx)
     pairs = [SentencePair(e, list(s.tokens), sp, id=s.id) for e, s, sp in zip(english, sentences, spans)]
-    back = _back_texts(spec.back_translations, mt, lambda: [detokenize(e, pivot) for e in english], ids, pivot, lang, ctx)
+    back = _back_texts(
+        spec.back_translations, mt, lambda: [detokenize(e, pivot) for e in english], ids, pivot, lang, ctx
+    )
     align_pairs(pairs, run.aligner, spec.backtranslation, back, lang, "src", spec.tokenizer, ctx)
     confidences = _project_into(pairs, spec.method, run.project_options, ctx)
     out = [Sentence(list(s.tokens), list(p.tgt_spans or []), s.id) for s, p in zip(sentences, pairs)]
@@ -357,17 +429,26 @@ def translate_train(sentences: Sequence[Sentence], spec: PipelineSpec | None = N
     sentences = list(sentences)
     ids = [s.id for s in sentences]
     if spec.method == "markers":  # translate with markers, no alignment: xlner.project.markers
-        from xlner.project.markers import log_report, translate_train_markers
+        from xlner.marker_steps import translate_train_markers
+        from xlner.project.markers import log_report
 
         pairs, confidences, marker_report = translate_train_markers(
-            sentences, lang=lang, pivot=pivot, translator=mt, ctx=ctx, tokenizer=spec.tokenizer, options=run.method_options
+            sentences,
+            lang=lang,
+            pivot=pivot,
+            translator=mt,
+            ctx=ctx,
+            tokenizer=spec.tokenizer,
+            options=run.method_options,
         )
         log_report(marker_report)
     else:
         texts = [detokenize(s.tokens, pivot) for s in sentences]
         target = [tokenize(t, lang, spec.tokenizer) for t in step_translate(texts, ids, mt, pivot, lang, ctx)]
         pairs = [SentencePair(list(s.tokens), t, list(s.spans), id=s.id) for s, t in zip(sentences, target)]
-        back = _back_texts(spec.back_translations, mt, lambda: [detokenize(t, lang) for t in target], ids, lang, pivot, ctx)
+        back = _back_texts(
+            spec.back_translations, mt, lambda: [detokenize(t, lang) for t in target], ids, lang, pivot, ctx
+        )
         align_pairs(pairs, run.aligner, spec.backtranslation, back, pivot, "tgt", spec.tokenizer, ctx)
         confidences = _project_into(pairs, spec.method, run.project_options, ctx)
     kept = [k for k, c in enumerate(confidences) if c >= spec.min_confidence and pairs[k].tgt_tokens]
@@ -386,7 +467,9 @@ def explain_result(result: PipelineResult, spec: PipelineSpec) -> list[dict[str,
 
     kept = set(result.kept)
     if spec.method in ("markers", "model-transfer"):
-        return [plain_record(p, c, spec.method, k in kept) for k, (p, c) in enumerate(zip(result.pairs, result.confidences))]
+        return [
+            plain_record(p, c, spec.method, k in kept) for k, (p, c) in enumerate(zip(result.pairs, result.confidences))
+        ]
     _, records = project_explained(result.pairs, spec.method, **spec.setup().project_options)
     for k, record in enumerate(records):
         record["kept"] = k in kept

@@ -39,8 +39,11 @@ def _typed_signature(factory: Callable[..., Any]) -> None:
     except (TypeError, ValueError):
         return
     named = {p.name for p in params[:-1]}
-    extra = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own
-             if p.name not in named and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    extra = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in own
+        if p.name not in named and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    ]
     tail = [p for p in own if p.kind is inspect.Parameter.VAR_KEYWORD]
     try:
         factory.__signature__ = signature.replace(parameters=[*params[:-1], *extra, *tail])  # type: ignore[attr-defined]

@@ -28,10 +28,25 @@ PAGE_SIZE = 50
 
 #: displaCy's entity colours; PER shares PERSON's.
 DISPLACY_COLORS: dict[str, str] = {
-    "ORG": "#7aecec", "PRODUCT": "#bfeeb7", "GPE": "#feca74", "LOC": "#ff9561", "PERSON": "#aa9cfc", "PER": "#aa9cfc",
-    "NORP": "#c887fb", "FAC": "#9cc9cc", "EVENT": "#ffeb80", "LAW": "#ff8197", "LANGUAGE": "#ff8197",
-    "WORK_OF_ART": "#f0d0ff", "DATE": "#bfe1d9", "TIME": "#bfe1d9", "MONEY": "#e4e7d2", "QUANTITY": "#e4e7d2",
-    "ORDINAL": "#e4e7d2", "CARDINAL": "#e4e7d2", "PERCENT": "#e4e7d2",
+    "ORG": "#7aecec",
+    "PRODUCT": "#bfeeb7",
+    "GPE": "#feca74",
+    "LOC": "#ff9561",
+    "PERSON": "#aa9cfc",
+    "PER": "#aa9cfc",
+    "NORP": "#c887fb",
+    "FAC": "#9cc9cc",
+    "EVENT": "#ffeb80",
+    "LAW": "#ff8197",
+    "LANGUAGE": "#ff8197",
+    "WORK_OF_ART": "#f0d0ff",
+    "DATE": "#bfe1d9",
+    "TIME": "#bfe1d9",
+    "MONEY": "#e4e7d2",
+    "QUANTITY": "#e4e7d2",
+    "ORDINAL": "#e4e7d2",
+    "CARDINAL": "#e4e7d2",
+    "PERCENT": "#e4e7d2",
 }
 _SPARE = ["#ffeb80", "#bfeeb7", "#f0d0ff", "#c887fb", "#9cc9cc", "#feca74", "#ff8197", "#bfe1d9"]
 
@@ -50,14 +65,17 @@ def label_colors(labels: Sequence[str]) -> dict[str, str]:
 
 def _gold_spans(records: Sequence[Mapping[str, Any]], gold: Sequence[Sentence]) -> list[list[Span]]:
     if len(gold) != len(records):
-        raise InputError(f"the gold file has {len(gold)} sentences but the details have {len(records)}", getattr(gold, "path", None))
+        raise InputError(
+            f"the gold file has {len(gold)} sentences but the details have {len(records)}", getattr(gold, "path", None)
+        )
     lines = getattr(gold, "lines", None)
     for k, (record, sentence) in enumerate(zip(records, gold)):
         if list(sentence.tokens) != list(record["tgt_tokens"]):
             line = lines[k] if lines and k < len(lines) else None
             raise InputError(
                 f"sentence {k + 1}: gold tokens differ from the details' target tokens ({' '.join(sentence.tokens[:6])} ...)",
-                getattr(gold, "path", None), line,
+                getattr(gold, "path", None),
+                line,
             )
     return [list(s.spans) for s in gold]
 
@@ -67,7 +85,8 @@ def report_data(records: Sequence[Mapping[str, Any]], gold: Sequence[Sentence] |
     from xlner.metrics import evaluate_spans
 
     gold_spans = _gold_spans(records, gold) if gold is not None else None
-    sentences, labels = [], set()
+    sentences: list[dict[str, Any]] = []
+    labels: set[str] = set()
     predicted: list[list[Span]] = []
     for k, record in enumerate(records):
         spans = record.get("spans") or []
@@ -75,13 +94,40 @@ def report_data(records: Sequence[Mapping[str, Any]], gold: Sequence[Sentence] |
         predicted.append(pred)
         gold_set = set(gold_spans[k]) if gold_spans is not None else None
         item: dict[str, Any] = {
-            "id": record.get("id"), "s": record["src_tokens"], "t": record["tgt_tokens"], "a": record.get("alignment") or [],
-            "e": record.get("src_spans") or [], "c": record.get("confidence"), "st": record.get("status"), "k": record.get("kept", True),
-            "p": [{"b": s["start"], "x": s["end"], "l": s["label"], "src": s.get("source"), "sb": s.get("src_start"), "sx": s.get("src_end"),
-                   "sc": s.get("score"), "pa": s.get("parts") or {}, "ln": s.get("links") or [],
-                   **({"ok": span in gold_set} if gold_set is not None else {})} for s, span in zip(spans, pred)],
-            "u": [{"src": u.get("source"), "sb": u.get("src_start"), "sx": u.get("src_end"), "l": u.get("source_label"),
-                   "r": u.get("reason"), "cand": u.get("candidate")} for u in record.get("unprojected") or []],
+            "id": record.get("id"),
+            "s": record["src_tokens"],
+            "t": record["tgt_tokens"],
+            "a": record.get("alignment") or [],
+            "e": record.get("src_spans") or [],
+            "c": record.get("confidence"),
+            "st": record.get("status"),
+            "k": record.get("kept", True),
+            "p": [
+                {
+                    "b": s["start"],
+                    "x": s["end"],
+                    "l": s["label"],
+                    "src": s.get("source"),
+                    "sb": s.get("src_start"),
+                    "sx": s.get("src_end"),
+                    "sc": s.get("score"),
+                    "pa": s.get("parts") or {},
+                    "ln": s.get("links") or [],
+                    **({"ok": span in gold_set} if gold_set is not None else {}),
+                }
+                for s, span in zip(spans, pred)
+            ],
+            "u": [
+                {
+                    "src": u.get("source"),
+                    "sb": u.get("src_start"),
+                    "sx": u.get("src_end"),
+                    "l": u.get("source_label"),
+                    "r": u.get("reason"),
+                    "cand": u.get("candidate"),
+                }
+                for u in record.get("unprojected") or []
+            ],
         }
         if gold_spans is not None:
             item["g"] = [[s.start, s.end, s.label] for s in gold_spans[k]]
@@ -90,8 +136,12 @@ def report_data(records: Sequence[Mapping[str, Any]], gold: Sequence[Sentence] |
         labels.update(str(e[2]) for e in item["e"])
         labels.update(g[2] for g in item.get("g", []))
         sentences.append(item)
-    data: dict[str, Any] = {"sentences": sentences, "colors": label_colors(sorted(labels)), "gold": gold_spans is not None,
-                            "page_size": PAGE_SIZE}
+    data: dict[str, Any] = {
+        "sentences": sentences,
+        "colors": label_colors(sorted(labels)),
+        "gold": gold_spans is not None,
+        "page_size": PAGE_SIZE,
+    }
     if gold_spans is not None:
         data["metrics"] = evaluate_spans(gold_spans, predicted).to_dict()
     return data
@@ -103,17 +153,23 @@ def _metrics_table(metrics: Mapping[str, Any] | None) -> str:
     rows = [(label, scores) for label, scores in metrics["per_type"].items()] + [("micro", metrics["micro"])]
     body = "".join(
         f'<tr class="{"micro" if label == "micro" else ""}"><th>{html.escape(label)}</th><td>{s["precision"]:.3f}</td>'
-        f'<td>{s["recall"]:.3f}</td><td>{s["f1"]:.3f}</td><td>{s["support"]}</td><td>{s["predicted"]}</td><td>{s["correct"]}</td></tr>'
+        f"<td>{s['recall']:.3f}</td><td>{s['f1']:.3f}</td><td>{s['support']}</td><td>{s['predicted']}</td><td>{s['correct']}</td></tr>"
         for label, s in rows
     )
-    return ('<table id="metrics"><thead><tr><th>label</th><th>P</th><th>R</th><th>F1</th><th>gold</th><th>predicted</th>'
-            f'<th>correct</th></tr></thead><tbody>{body}</tbody></table>')
+    return (
+        '<table id="metrics"><thead><tr><th>label</th><th>P</th><th>R</th><th>F1</th><th>gold</th><th>predicted</th>'
+        f"<th>correct</th></tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
-def build_report(records: Sequence[Mapping[str, Any]], gold: Sequence[Sentence] | None = None, title: str = "xlner projection report") -> str:
+def build_report(
+    records: Sequence[Mapping[str, Any]], gold: Sequence[Sentence] | None = None, title: str = "xlner projection report"
+) -> str:
     """The HTML page of ``records`` (see :mod:`xlner.project.explain`); ``gold``: target sentences with gold spans."""
     data = report_data(records, gold)
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
+    payload = (
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
+    )
     return (
         _PAGE.replace("__TITLE__", html.escape(title))
         .replace("__METRICS__", _metrics_table(data.get("metrics")))

@@ -136,21 +136,21 @@ class BackTranslationAligner:
         from tqdm import tqdm
 
         check_pairs(pairs)
-        pairs = [(list(s), list(t)) for s, t in pairs]
-        back_translated = [t for _, t in pairs] if self.of == "tgt" else [s for s, _ in pairs]
+        lists = [(list(s), list(t)) for s, t in pairs]
+        back_translated = [t for _, t in lists] if self.of == "tgt" else [s for s, _ in lists]
         bts = self._back_translations(back_translated)
         if self.combine == "vote" and hasattr(self.base, "align_directional"):
-            direct_runs = list(self.base.align_directional(pairs))
+            direct_runs = list(self.base.align_directional(lists))
         else:
-            direct_runs = [self.base.align(pairs)]
+            direct_runs = [self.base.align(lists)]
         if self.of == "tgt":  # bt is in src's language: translation pair (bt, tgt)
-            bt_links = self.base.align([(bt, t) for bt, (_, t) in zip(bts, pairs)])
+            bt_links = self.base.align([(bt, t) for bt, (_, t) in zip(bts, lists)])
         else:  # bt is in tgt's language: translation pair (src, bt)
-            bt_links = self.base.align([(s, bt) for bt, (s, _) in zip(bts, pairs)])
+            bt_links = self.base.align([(s, bt) for bt, (s, _) in zip(bts, lists)])
         results = []
-        rows = tqdm(range(len(pairs)), desc="back-translation", disable=not self.progress, leave=False)
+        rows = tqdm(range(len(lists)), desc="back-translation", disable=not self.progress, leave=False)
         for n in rows:
-            (s, t), bt = pairs[n], bts[n]
+            (s, t), bt = lists[n], bts[n]
             if self.of == "tgt":  # src i -> bt k -> tgt j
                 composed = compose(monolingual_align(s, bt, self.min_similarity, self.distortion), bt_links[n])
             else:  # src i -> bt k -> tgt j
@@ -185,12 +185,11 @@ def _make_backtranslation(
     ``back_translations`` a list of token lists, a callable, or the path of a
     tokenized text file (one sentence per line)."""
     base_options = options.pop("base_options", {}) or {}
-    if isinstance(base, str):
-        base = registry.aligners.create(base, **base_options)
+    aligner: Aligner = registry.aligners.create(base, **base_options) if isinstance(base, str) else base
     if back_translations is None:
         raise XlnerError("the backtranslation aligner needs back_translations= (token lists, a callable or a file)")
     if isinstance(back_translations, str):
         from xlner.io.text import read_tokenized
 
         back_translations = read_tokenized(back_translations)
-    return BackTranslationAligner(base, back_translations, **options)
+    return BackTranslationAligner(aligner, back_translations, **options)

@@ -28,7 +28,9 @@ class TokensError(XlnerError, TypeError):
 def check_tokens(tokens: Any, what: str = "tokens") -> None:
     """Raise :class:`TokensError` unless ``tokens`` is a list/sequence of strings (a string is refused)."""
     if isinstance(tokens, str):
-        raise TokensError(f"{what} is a string ({tokens[:40]!r}): pass a list of tokens, e.g. {what}.split() or a tokenizer's output")
+        raise TokensError(
+            f"{what} is a string ({tokens[:40]!r}): pass a list of tokens, e.g. {what}.split() or a tokenizer's output"
+        )
     if not isinstance(tokens, Sequence) or any(not isinstance(token, str) for token in tokens):
         raise TokensError(f"{what} must be a list of token strings, got {type(tokens).__name__}")
 
@@ -36,9 +38,13 @@ def check_tokens(tokens: Any, what: str = "tokens") -> None:
 def check_pairs(pairs: Any) -> None:
     """Raise :class:`TokensError` unless ``pairs`` is a sequence of (source tokens, target tokens) pairs."""
     if isinstance(pairs, str) or not isinstance(pairs, Sequence):
-        raise TokensError("pairs must be a list of (source tokens, target tokens) pairs, e.g. [(src.split(), tgt.split())]")
+        raise TokensError(
+            "pairs must be a list of (source tokens, target tokens) pairs, e.g. [(src.split(), tgt.split())]"
+        )
     for k, pair in enumerate(pairs):
         if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise TokensError(f"pair {k} is not a (source tokens, target tokens) pair: for one pair call align([(src_tokens, tgt_tokens)])")
+            raise TokensError(
+                f"pair {k} is not a (source tokens, target tokens) pair: for one pair call align([(src_tokens, tgt_tokens)])"
+            )
         check_tokens(pair[0], f"pair {k} source tokens")
         check_tokens(pair[1], f"pair {k} target tokens")

@@ -196,7 +196,9 @@ class EflomalAligner:
         for src, tgt in self.extra_pairs():
             src_side.append(src)
             tgt_side.append(tgt)
-        segmented = [self._segment(side, spec) for side, spec in zip((src_side, tgt_side), sw.parse_subword(self.subword))]
+        segmented = [
+            self._segment(side, spec) for side, spec in zip((src_side, tgt_side), sw.parse_subword(self.subword))
+        ]
         runs = _eflomal_runs(
             segmented[0][0],
             segmented[1][0],
@@ -263,7 +265,9 @@ def find_parallel_files(
     for raw in paths:
         path = Path(raw)
         if not (src_lang and tgt_lang):
-            raise XlnerError(f"extra parallel text {path}: set src_lang and tgt_lang (e.g. en and de) to pick its files")
+            raise XlnerError(
+                f"extra parallel text {path}: set src_lang and tgt_lang (e.g. en and de) to pick its files"
+            )
         if path.is_dir():
             pairs = [
                 (s, s.with_name(s.name[: -len(src_lang)] + tgt_lang))
@@ -344,7 +348,15 @@ def run_eflomal(
     direction keeps the links of more than half of the runs.
     """
     results = _eflomal_runs(
-        src_sents, tgt_sents, model, n_iterations, n_samplers, rel_iterations, null_prior, _seeds(seed, runs), len(src_sents)
+        src_sents,
+        tgt_sents,
+        model,
+        n_iterations,
+        n_samplers,
+        rel_iterations,
+        null_prior,
+        _seeds(seed, runs),
+        len(src_sents),
     )
     return majority_vote([r[0] for r in results]), majority_vote([r[1] for r in results])
 
@@ -395,7 +407,7 @@ def _eflomal_runs(
         raise XlnerError(f"eflomal needs as many source sentences ({len(src_sents)}) as target ones ({len(tgt_sents)})")
     if any(not s or len(s) > MAX_TOKENS for s in (*src_sents, *tgt_sents)):
         raise XlnerError(f"eflomal sentences must have 1 to {MAX_TOKENS} tokens")
-    binary = Path(__import__("eflomal").__file__).parent / "bin" / "eflomal"
+    binary = Path(str(__import__("eflomal").__file__)).parent / "bin" / "eflomal"
     if n_iterations is None:
         # eflomal's own default schedule
         iters = max(2, int(round(rel_iterations * 5000 / math.sqrt(len(src_sents)))))

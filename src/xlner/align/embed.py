@@ -44,8 +44,8 @@ def itermax(sim: np.ndarray, max_iterations: int = 2, alpha: float = 0.9) -> np.
     """Iterated mutual argmax on a similarity matrix scaled to [0, 1]."""
     links = mutual_argmax(sim)
     for _ in range(max_iterations):
-        src_done = links.any(axis=1)
-        tgt_done = links.any(axis=0)
+        src_done = np.any(links, axis=1)
+        tgt_done = np.any(links, axis=0)
         both = src_done[:, None] & tgt_done[None, :]
         one = src_done[:, None] ^ tgt_done[None, :]
         damped = np.where(both, 0.0, np.where(one, alpha * sim, sim))
@@ -130,8 +130,13 @@ class SimAlignAligner:
             raise XlnerError(f"unknown alignment method {method!r}: expected one of {', '.join(METHODS)}")
         if isinstance(encoder, str):
             encoder = HFEncoder(
-                encoder, layer=layer, pooling=pooling, batch_size=batch_size, device=device,
-                model_class=model_class, progress=progress,
+                encoder,
+                layer=layer,
+                pooling=pooling,
+                batch_size=batch_size,
+                device=device,
+                model_class=model_class,
+                progress=progress,
             )
         self.encoder = encoder
         self.method = method

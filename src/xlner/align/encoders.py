@@ -73,7 +73,7 @@ class HFEncoder:
             import transformers
         except ImportError as error:
             raise XlnerError(f"the neural aligner needs torch and transformers (pip install 'xlner[hf]'): {error}")
-        cls = {
+        cls: type[Any] = {  # their inferred join, `type`, has no from_pretrained
             "auto": transformers.AutoModel,
             "clip-text": transformers.CLIPTextModel,
             "owlvit-text": transformers.OwlViTTextModel,
@@ -113,7 +113,9 @@ class HFEncoder:
         self._load()
         if not words:
             return []
-        counts = self._tokenizer(list(words), is_split_into_words=True, add_special_tokens=False, verbose=False).word_ids()
+        counts = self._tokenizer(
+            list(words), is_split_into_words=True, add_special_tokens=False, verbose=False
+        ).word_ids()
         pieces = [0] * len(words)
         for w in counts:
             if w is not None:

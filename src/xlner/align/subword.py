@@ -157,7 +157,11 @@ class SubwordModel:
         if todo:
             sp = self._sp
             for word, ids in zip(todo, sp.encode(todo)):
-                pieces = [] if any(sp.is_unknown(i) for i in ids) else [sp.id_to_piece(i).replace("\u2581", " ") for i in ids]
+                pieces = (
+                    []
+                    if any(sp.is_unknown(i) for i in ids)
+                    else [sp.id_to_piece(i).replace("\u2581", " ") for i in ids]
+                )
                 if pieces and pieces[0].startswith(" "):
                     pieces[0] = pieces[0][1:]  # SentencePiece's word-start marker
                 pieces = [p for p in pieces if p]

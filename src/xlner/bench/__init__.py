@@ -26,7 +26,11 @@ PROJECTION_METHODS: list[tuple[str, str, dict]] = [
     ("heuristic, preset garcia2022", "heuristic", {"preset": "garcia2022"}),
     ("heuristic, preset politov2025", "heuristic", {"preset": "politov2025"}),
     ("ILP, alignment (links, published)", "ilp", {"preset": "politov2025-ilp"}),
-    ("ILP, alignment only (offline preset, no string score)", "ilp", {"preset": "offline", "weights": {"alignment": 1.0}}),
+    (
+        "ILP, alignment only (offline preset, no string score)",
+        "ilp",
+        {"preset": "offline", "weights": {"alignment": 1.0}},
+    ),
     ("ILP, alignment + string (offline default)", "ilp", {"preset": "offline"}),
     ("greedy, alignment + string", "greedy", {"preset": "offline"}),
 ]

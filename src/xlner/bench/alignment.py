@@ -101,18 +101,16 @@ def agreement(data: Path, langs: list[str]) -> list[str]:
         pairs = [(src_all[n], tgt_all[n]) for n in keep]
         for extra in ([], [data / "parallel"]):
             # grow-diag-final-and, as the published fast_align / mgiza references
-            aligner = EflomalAligner(extra_parallel=extra, src_lang="en", tgt_lang=lang, progress=False,
-                                     symmetrization="grow-diag-final-and")
+            aligner = EflomalAligner(
+                extra_parallel=extra, src_lang="en", tgt_lang=lang, progress=False, symmetrization="grow-diag-final-and"
+            )
             started = time.perf_counter()
             ours = dict(zip(keep, aligner.align(pairs)))
             seconds = time.perf_counter() - started
             label = f"gdfa ({seconds:.0f} s)"
             for name, file in REFERENCES.items():
                 reference = read_pharaoh(root / "automatic_projections" / "alignments" / f"en2{lang}" / file)
-                usable = [
-                    n for n in keep
-                    if all(i < len(src_all[n]) and j < len(tgt_all[n]) for i, j in reference[n])
-                ]
+                usable = [n for n in keep if all(i < len(src_all[n]) and j < len(tgt_all[n]) for i, j in reference[n])]
                 p, r, f = prf([ours[n] for n in usable], [reference[n] for n in usable])
                 rows.append(
                     f"| {lang} | {label} | {len(aligner.extra_pairs()):,} | {name} | {p:.3f} | {r:.3f} | {f:.3f} | {len(usable)} |"

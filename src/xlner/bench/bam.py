@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Sequence
 
 from xlner.bench import PROJECTION_METHODS
-from xlner.bench.links import seed_cell
+from xlner.bench.links import describe_recipe, seed_cell
 from xlner.bench.report import (
     BENCHMARKS_MD,
     add_output_options,
@@ -40,7 +40,7 @@ from xlner.data import shared_data_dir
 from xlner.io import read_conll, read_pharaoh_with_ids
 from xlner.metrics import evaluate_spans, paired_bootstrap
 from xlner.project import project
-from xlner.recipe import BENCH_SEEDS, SYMMETRIZATION
+from xlner.recipe import BENCH_SEEDS
 from xlner.tags import LabelMap
 from xlner.types import Alignment, Sentence, SentencePair, Span
 
@@ -127,13 +127,17 @@ def run_methods(pairs: list[SentencePair], methods=METHODS) -> dict[str, tuple[l
     return out
 
 
-def eflomal_alignments(inputs: BamInputs, extra: bool, cache_dir: Path | None, seed: int) -> tuple[list[Alignment], int, float]:
-    """eflomal English -> bam (the recipe's symmetrization), optionally with the en-bam parallel text; cached."""
-    from xlner.bench.links import directional_links, symmetrized
+def eflomal_alignments(
+    inputs: BamInputs, extra: bool, cache_dir: Path | None, seed: int
+) -> tuple[list[Alignment], int, float]:
+    """English -> bam alignments of the offline recipe, optionally with the en-bam parallel text; cached."""
+    from xlner.bench.links import alignments_for
 
     pairs = [(e.tokens, g.tokens) for e, g in zip(inputs.english, inputs.gold)]
-    fwd, rev, seconds, n_extra = directional_links("bam" if extra else "bam-plain", pairs, "bam", seed, cache_dir, extra=extra)
-    return symmetrized(fwd, rev, pairs, SYMMETRIZATION), n_extra, seconds
+    alignments, seconds, n_extra = alignments_for(
+        "bam" if extra else "bam-plain", pairs, "bam", seed, cache_dir, extra=extra
+    )
+    return alignments, n_extra, seconds
 
 
 def spacy_spans(english: Sequence[Sentence]) -> tuple[list[list[Span]], float]:
@@ -147,14 +151,26 @@ def spacy_spans(english: Sequence[Sentence]) -> tuple[list[list[Span]], float]:
 
 def plot(path: Path, tables: dict[str, dict[str, dict[str, float]]]) -> None:
     """Grouped bars: F1 per method and alignment, one panel per English tagger, reference lines."""
-    bar_plot(path, tables, {panel: REFERENCES for panel in tables}, ylabel="span F1 vs gold (DATE->O)",
-             title="MasakhaNER 2.0 bam test, translate-test (NLLB-200-3.3B English)", ylim=(0.25, 0.70))
+    bar_plot(
+        path,
+        tables,
+        {panel: REFERENCES for panel in tables},
+        ylabel="span F1 vs gold (DATE->O)",
+        title="MasakhaNER 2.0 bam test, translate-test (NLLB-200-3.3B English)",
+        ylim=(0.25, 0.70),
+    )
 
 
 def versus_published(inputs: BamInputs, predicted: Sequence[Sequence[Span]]) -> tuple[float, float, float, float]:
     """Paired bootstrap (1,000 resamples, seed 0, DATE->O) of ``predicted`` minus the published projection."""
-    return paired_bootstrap([s.spans for s in inputs.gold], predicted, [s.spans for s in inputs.published],
-                            n_samples=1000, seed=0, label_map=DATE_O)
+    return paired_bootstrap(
+        [s.spans for s in inputs.gold],
+        predicted,
+        [s.spans for s in inputs.published],
+        n_samples=1000,
+        seed=0,
+        label_map=DATE_O,
+    )
 
 
 def score_grid(inputs: BamInputs, english_spans, alignments: dict) -> tuple[dict, dict, dict]:
@@ -176,8 +192,13 @@ def score_grid(inputs: BamInputs, english_spans, alignments: dict) -> tuple[dict
     return scores, predictions, seconds
 
 
-def run(cache_dir: Path | None, command: str, use_spacy: bool = True, plot_path: Path | None = None,
-        seeds: Sequence[int] = BENCH_SEEDS) -> str:
+def run(
+    cache_dir: Path | None,
+    command: str,
+    use_spacy: bool = True,
+    plot_path: Path | None = None,
+    seeds: Sequence[int] = BENCH_SEEDS,
+) -> str:
     inputs = load_inputs()
     gold = inputs.gold
     published_f1 = f1(gold, [s.spans for s in inputs.published])
@@ -222,31 +243,48 @@ def run(cache_dir: Path | None, command: str, use_spacy: bool = True, plot_path:
         return [label, f1(gold, predicted), delta, interval, f"{p:.3f}", "yes" if p < 0.05 else "no"]
 
     scores0 = grids[tagger0][0]
-    best_name, best_aligner = max(((m, a) for m in scores0 for a in scores0[m]),
-                                  key=lambda ma: sum(scores0[ma[0]][ma[1]]) / len(scores0[ma[0]][ma[1]]))
+    best_name, best_aligner = max(
+        ((m, a) for m in scores0 for a in scores0[m]),
+        key=lambda ma: sum(scores0[ma[0]][ma[1]]) / len(scores0[ma[0]][ma[1]]),
+    )
     boot_rows = [
         bootstrap_row(f"pre-declared: {DEFAULT_METHOD}, {aligner}", tagger0, DEFAULT_METHOD, aligner)
         for aligner in ("TransAlign", "AccAlign")
     ]
-    boot_rows.append(bootstrap_row(f"best cell of table 1 (chosen on test): {best_name}, {best_aligner}",
-                                   tagger0, best_name, best_aligner))
+    boot_rows.append(
+        bootstrap_row(
+            f"best cell of table 1 (chosen on test): {best_name}, {best_aligner}", tagger0, best_name, best_aligner
+        )
+    )
     if use_spacy:
-        boot_rows.append(bootstrap_row(f"fully offline: spaCy + {offline_aligner} + {DEFAULT_METHOD}",
-                                       "spaCy en_core_web_sm (offline)", DEFAULT_METHOD, offline_aligner))
+        boot_rows.append(
+            bootstrap_row(
+                f"fully offline: spaCy + {offline_aligner} + {DEFAULT_METHOD}",
+                "spaCy en_core_web_sm (offline)",
+                DEFAULT_METHOD,
+                offline_aligner,
+            )
+        )
     sweep_rows = []
     for aligner in ("TransAlign", "AccAlign"):
         pairs = pairs_for(inputs.english, taggers[tagger0], gold, alignments[aligner][0])
-        row: list = [aligner]
+        sweep: list = [aligner]
         for weight in STRING_WEIGHTS:
             weights = {"alignment": 1.0, "string": weight} if weight else {"alignment": 1.0}
-            row.append(f1(gold, project(pairs, "ilp", weights=weights, threshold=0.2)))
-        sweep_rows.append(row)
+            sweep.append(f1(gold, project(pairs, "ilp", weights=weights, threshold=0.2)))
+        sweep_rows.append(sweep)
     ratio_rows = []
     for aligner in ("TransAlign", "AccAlign"):
         pairs = pairs_for(inputs.english, taggers[tagger0], gold, alignments[aligner][0])
-        ratio_rows.append([aligner, *(
-            f1(gold, project(pairs, "heuristic", preset="garcia2022", length_ratio_threshold=r)) for r in LENGTH_RATIOS
-        )])
+        ratio_rows.append(
+            [
+                aligner,
+                *(
+                    f1(gold, project(pairs, "heuristic", preset="garcia2022", length_ratio_threshold=r))
+                    for r in LENGTH_RATIOS
+                ),
+            ]
+        )
     reproduced = "reproduced" if round(published_f1, 3) == PUBLISHED_F1 else "NOT reproduced"
     text = [
         f"Command: `{command}`",
@@ -256,7 +294,7 @@ def run(cache_dir: Path | None, command: str, use_spacy: bool = True, plot_path:
         "alignments from devil-in-details; strict span micro F1 against gold with DATE->O. "
         f"Published projected output, scored by xlner: **{published_f1:.4f}** (published 55.0: {reproduced}). "
         f"Tag repairs (I-X after O read as B-X, as seqeval does): {inputs.repairs}. "
-        f"eflomal: {SYMMETRIZATION} (the offline recipe), seeds {', '.join(map(str, seeds))}: each eflomal cell is "
+        f"eflomal: the offline recipe ({describe_recipe()}), seeds {', '.join(map(str, seeds))}: each eflomal cell is "
         "the mean ± the range over the seeds, and carries + / - only when every seed is significant; in table 3 the "
         f"eflomal row is seed {seeds[0]}. The only English-Bambara parallel text is FLORES-200 en-bam "
         f"dev+devtest ({n_extra:,} pairs; MAFAND has fr-bam only). No English translation of "
@@ -303,8 +341,10 @@ def run(cache_dir: Path | None, command: str, use_spacy: bool = True, plot_path:
         markdown_table(["stage", "ms (1,274 sentences)"], time_rows),
     ]
     if plot_path is not None:
-        means = {tagger: {m: {a: sum(v) / len(v) for a, v in row.items()} for m, row in grid[0].items()}
-                 for tagger, grid in grids.items()}
+        means = {
+            tagger: {m: {a: sum(v) / len(v) for a, v in row.items()} for m, row in grid[0].items()}
+            for tagger, grid in grids.items()
+        }
         plot(plot_path, means)
     return "\n".join(text)
 
@@ -312,8 +352,12 @@ def run(cache_dir: Path | None, command: str, use_spacy: bool = True, plot_path:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark (``argv`` as on the command line) and write its section and plot."""
     parser = argparse.ArgumentParser(prog="xlner bench bam", description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", nargs="+", type=int, default=list(BENCH_SEEDS), help="eflomal seeds (at least 3 to publish)")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)")
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, default=list(BENCH_SEEDS), help="eflomal seeds (at least 3 to publish)"
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)"
+    )
     parser.add_argument("--no-spacy", action="store_true", help="skip the spaCy-tagged English (table 2)")
     parser.add_argument("--no-plot", action="store_true", help="do not write docs/bam.png")
     add_output_options(parser)

@@ -211,20 +211,19 @@ def compare_file(
         counts = f"{len(source)} source blocks, {len(target)} projected blocks, {len(alignments)} alignment lines"
         raise InputError(f"{counts}: expected the same number", tsv)
     keep = [k for k, block in enumerate(source) if not block.is_docstart][:limit]
-    pairs = [
-        SentencePair(source[k].tokens, target[k].tokens, spans_of(source[k].tags), alignments[k]) for k in keep
-    ]
+    pairs = [SentencePair(source[k].tokens, target[k].tokens, spans_of(source[k].tags), alignments[k]) for k in keep]
+    kept_alignments = [alignments[k] for k in keep]  # each pair's alignment, typed as present
     published = [spans_of(target[k].tags) for k in keep]
     started = time.perf_counter()
     ours = project(pairs, "heuristic", preset="garcia2022")
     xlner_seconds = time.perf_counter() - started
     started = time.perf_counter()
     options = PRESETS["garcia2022"]
-    for p in pairs:
-        project_heuristic(p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, **options)
+    for p, alignment in zip(pairs, kept_alignments):
+        project_heuristic(p.src_spans, len(p.tgt_tokens), alignment, tgt_tokens=p.tgt_tokens, **options)
     core_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    reference = [published_heuristic(p.src_spans, p.tgt_tokens, p.alignment) for p in pairs]
+    reference = [published_heuristic(p.src_spans, p.tgt_tokens, a) for p, a in zip(pairs, kept_alignments)]
     reference_seconds = time.perf_counter() - started
     result = FileResult(direction, mt, aligner, len(pairs), 0, 0, xlner_seconds, core_seconds, reference_seconds)
     for k, pair, mine, ref, pub in zip(keep, pairs, ours, reference, published):
@@ -242,12 +241,14 @@ def compare_file(
 
 def describe_example(pair: SentencePair, published: list[Span], ours: list[Span]) -> str:
     """A short text form of one differing sentence (entities, links, both projections)."""
-    def show(spans, tokens):
-        return "; ".join(f"{s.label} [{s.start},{s.end}) '{' '.join(tokens[s.start:s.end])}'" for s in spans) or "none"
 
-    links = sorted(
-        (i, j) for i, j in pair.alignment if any(s.start <= i < s.end for s in pair.src_spans)
-    )
+    def show(spans, tokens):
+        return (
+            "; ".join(f"{s.label} [{s.start},{s.end}) '{' '.join(tokens[s.start : s.end])}'" for s in spans) or "none"
+        )
+
+    assert pair.alignment is not None  # the pairs of compare_file are aligned
+    links = sorted((i, j) for i, j in pair.alignment if any(s.start <= i < s.end for s in pair.src_spans))
     return (
         f"source: {show(pair.src_spans, pair.src_tokens)}; entity links: "
         f"{' '.join(f'{i}-{j}' for i, j in links)}; published: {show(published, pair.tgt_tokens)}; "
@@ -262,8 +263,15 @@ def run(directions: list[str], command: str) -> tuple[str, list[FileResult]]:
     for direction, mt, aligner, tsv, talp in published_files(root, directions):
         results.append(compare_file(source, tsv, talp, direction, mt, aligner))
     rows = [
-        [f"en->{r.direction[3:]}", r.mt, r.aligner, r.sentences, r.xlner_same / r.sentences,
-         f"{r.reference_same}/{r.sentences}", r.sentences - r.xlner_same]
+        [
+            f"en->{r.direction[3:]}",
+            r.mt,
+            r.aligner,
+            r.sentences,
+            r.xlner_same / r.sentences,
+            f"{r.reference_same}/{r.sentences}",
+            r.sentences - r.xlner_same,
+        ]
         for r in results
     ]
     totals: Counter = Counter()
@@ -289,8 +297,10 @@ def run(directions: list[str], command: str) -> tuple[str, list[FileResult]]:
         "'reference' is a re-implementation of the published code's behaviour at its data release (commit "
         "59ab498), used to name each difference's cause. Explanations: [reproduction.md](reproduction.md).",
         "",
-        markdown_table(["pair", "MT", "aligner", "sentences", "xlner agreement", "reference identical",
-                        "differing sentences"], rows),
+        markdown_table(
+            ["pair", "MT", "aligner", "sentences", "xlner agreement", "reference identical", "differing sentences"],
+            rows,
+        ),
         "",
         "Causes of the differing sentences (all files; a sentence can need several):",
         "",
@@ -298,8 +308,10 @@ def run(directions: list[str], command: str) -> tuple[str, list[FileResult]]:
         "",
         "Time (this shared 2-core machine, one process, all files above):",
         "",
-        markdown_table(["projection", "sentences", "ms", "sentences / s", "ms per 799 sentences",
-                        "ms per 1,000 sentences"], time_rows),
+        markdown_table(
+            ["projection", "sentences", "ms", "sentences / s", "ms per 799 sentences", "ms per 1,000 sentences"],
+            time_rows,
+        ),
     ]
     return "\n".join(text), results
 
@@ -312,8 +324,13 @@ def main(argv: list[str] | None = None) -> None:
     add_output_options(parser)
     args = parser.parse_args(argv)
     markdown, results = run(args.directions, command_line("conll-reproduction", argv))
-    publish("conll-reproduction", "Reproduction of the published heuristic (Easy-Label-Projection)", markdown, args,
-            partial=sorted(args.directions) != sorted(DIRECTIONS))
+    publish(
+        "conll-reproduction",
+        "Reproduction of the published heuristic (Easy-Label-Projection)",
+        markdown,
+        args,
+        partial=sorted(args.directions) != sorted(DIRECTIONS),
+    )
     if args.examples:
         for r in results:
             for cause, (k, pair, pub, mine) in r.examples.items():

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from xlner.bench.links import seed_cell
+from xlner.bench.links import VOTE, seed_cell
 from xlner.bench.report import add_output_options, command_line, markdown_table, publish
 from xlner.data import shared_data_dir
 from xlner.metrics import evaluate_spans
@@ -70,23 +70,47 @@ def load_set(name: str) -> EvalSet:
         lang = name.split("-", 1)[1]
         src = read_conll(data / "europarl-ner" / "en.test.conll").sentences
         tgt = read_conll(data / "europarl-ner" / f"{lang}.test.conll").sentences
-        return EvalSet(name, lang, [s.tokens for s in src], [list(s.spans) for s in src], [t.tokens for t in tgt],
-                       [list(t.spans) for t in tgt], NO_LABEL_MAP, "F1")
+        return EvalSet(
+            name,
+            lang,
+            [s.tokens for s in src],
+            [list(s.spans) for s in src],
+            [t.tokens for t in tgt],
+            [list(t.spans) for t in tgt],
+            NO_LABEL_MAP,
+            "F1",
+        )
     if name == "bam":
         from xlner.bench.bam import load_inputs
 
         inputs = load_inputs()
-        return EvalSet(name, "bam", [e.tokens for e in inputs.english], [list(e.spans) for e in inputs.english],
-                       [g.tokens for g in inputs.gold], [list(g.spans) for g in inputs.gold], DATE_O, "F1",
-                       published={"TransAlign": inputs.alignments["TransAlign"]})
+        return EvalSet(
+            name,
+            "bam",
+            [e.tokens for e in inputs.english],
+            [list(e.spans) for e in inputs.english],
+            [g.tokens for g in inputs.gold],
+            [list(g.spans) for g in inputs.gold],
+            DATE_O,
+            "F1",
+            published={"TransAlign": inputs.alignments["TransAlign"]},
+        )
     if name.startswith("tt-"):
         from xlner.bench.translate_train import load_pairs
 
         lang = name.split("-", 1)[1]
         english, target = load_pairs(lang)
-        return EvalSet(name, lang, [s.tokens for s in english], [list(s.spans) for s in english],
-                       [t.tokens for t in target], [list(t.spans) for t in target], NO_LABEL_MAP, "agreement",
-                       extra={"english": english, "target": target})
+        return EvalSet(
+            name,
+            lang,
+            [s.tokens for s in english],
+            [list(s.spans) for s in english],
+            [t.tokens for t in target],
+            [list(t.spans) for t in target],
+            NO_LABEL_MAP,
+            "agreement",
+            extra={"english": english, "target": target},
+        )
     raise ValueError(f"unknown evaluation set {name!r}: known {', '.join(ALL_SETS)}")
 
 
@@ -98,8 +122,10 @@ def links_of(evalset: EvalSet, seed: int, subword: str, cache_dir: Path | None) 
 
 
 def projected_pairs(evalset: EvalSet, alignments: Sequence[Alignment]) -> list[SentencePair]:
-    return [SentencePair(s, t, list(spans), a)
-            for s, t, spans, a in zip(evalset.src_tokens, evalset.tgt_tokens, evalset.src_spans, alignments)]
+    return [
+        SentencePair(s, t, list(spans), a)
+        for s, t, spans, a in zip(evalset.src_tokens, evalset.tgt_tokens, evalset.src_spans, alignments)
+    ]
 
 
 def score(evalset: EvalSet, predicted: Sequence[Sequence[Span]]) -> float:
@@ -115,7 +141,7 @@ def typology(spans_of: Sequence[Sequence[Span]], tokens_of: Sequence[Sequence[st
     for label in sorted({s.label for s, _ in spans}):
         stats[label] = sum(s.label == label for s, _ in spans) / total
     stats["one-word"] = sum(s.end - s.start == 1 for s, _ in spans) / total
-    first = [next((c for c in "".join(tokens[s.start:s.end]) if c.isalpha()), "") for s, tokens in spans]
+    first = [next((c for c in "".join(tokens[s.start : s.end]) if c.isalpha()), "") for s, tokens in spans]
     stats["lowercase-initial"] = sum(c.islower() for c in first) / total
     return stats
 
@@ -136,9 +162,18 @@ RECIPES: list[Recipe] = [
     Recipe("ILP offline, intersection", INT, "ilp", {"preset": "offline"}),
     Recipe("ILP offline, grow-diag", GD, "ilp", {"preset": "offline"}),
     Recipe("ILP offline, grow-diag-final-and", GDFA, "ilp", {"preset": "offline"}),
-    Recipe("ILP offline + lowercase->MISC rule (old default), intersection", INT, "ilp",
-           {"preset": "offline", "lowercase_word_label": "MISC"}),
-    Recipe("ILP offline without exact-copy score, intersection", INT, "ilp", {"preset": "offline", "exact_match_score": None}),
+    Recipe(
+        "ILP offline + lowercase->MISC rule (old default), intersection",
+        INT,
+        "ilp",
+        {"preset": "offline", "lowercase_word_label": "MISC"},
+    ),
+    Recipe(
+        "ILP offline without exact-copy score, intersection",
+        INT,
+        "ilp",
+        {"preset": "offline", "exact_match_score": None},
+    ),
     Recipe("ILP offline without mark gluing, intersection", INT, "ilp", {"preset": "offline", "glue_marks": False}),
     Recipe("heuristic garcia2022, intersection", INT, "heuristic", {"preset": "garcia2022"}),
     Recipe("heuristic garcia2022, grow-diag-final-and", GDFA, "heuristic", {"preset": "garcia2022"}),
@@ -149,29 +184,16 @@ RECIPES: list[Recipe] = [
 Key = tuple[str, str, str]  # (recipe name, column, segmentation)
 
 
-#: Suffix of a segmentation whose subword links are combined with word links (:func:`xlner.align.eflomal.vote`).
-VOTE = "+vote"
-
-
 def _alignments(
     evalset: EvalSet, seed: int, segmentation: str, symmetrizations: set[str], cache_dir: Path | None
 ) -> dict[str, list[Alignment]]:
-    """Symmetrization -> the set's alignments for ``segmentation`` ("none", a subword spec, or SPEC+vote).
+    """Symmetrization -> the set's alignments for ``segmentation`` (see :func:`xlner.bench.links.alignments_for`)."""
+    from xlner.bench.links import alignments_for
 
-    With +vote the links come from the 3-of-4 vote of subword and word links, whatever the symmetrization,
-    unless the subword model fell back to words (identical links): then the symmetrization applies.
-    """
-    from xlner.align.eflomal import VOTES_NEEDED, vote
-    from xlner.bench.links import symmetrized
-
-    subword = segmentation.removesuffix(VOTE)
-    fwd, rev, _, _ = links_of(evalset, seed, subword, cache_dir)
-    if segmentation.endswith(VOTE):
-        word_fwd, word_rev, _, _ = links_of(evalset, seed, "none", cache_dir)
-        if (word_fwd, word_rev) != (fwd, rev):
-            voted = [vote(links, VOTES_NEEDED) for links in zip(fwd, rev, word_fwd, word_rev)]
-            return {sym: voted for sym in symmetrizations}
-    return {sym: symmetrized(fwd, rev, evalset.token_pairs, sym) for sym in symmetrizations}
+    return {
+        sym: alignments_for(evalset.name, evalset.token_pairs, evalset.tgt_lang, seed, cache_dir, segmentation, sym)[0]
+        for sym in symmetrizations
+    }
 
 
 def evaluate_recipes(
@@ -268,7 +290,8 @@ def run(
     rows = []
     for recipe in RECIPES:
         for subword in subwords:
-            cells, per_seed = [], [[] for _ in seeds]
+            cells: list[str] = []
+            per_seed: list[list[float]] = [[] for _ in seeds]
             for column, published in columns:
                 values = results[recipe.name, column, "published" if published else subword]
                 cells.append(seed_cell(values))
@@ -282,8 +305,14 @@ def run(
     tt_sets = [e for e in sets if e.name.startswith("tt-")]
     if tt_sets and crf_recipes:
         reference = {e.name: crf_scores(e, None, cache_dir) for e in tt_sets}
-        crf_rows.append(["T-Projection (published silver)", "", *(f"{reference[e.name][0]:.3f}" for e in tt_sets),
-                         f"{statistics.fmean(reference[e.name][0] for e in tt_sets):.3f}"])
+        crf_rows.append(
+            [
+                "T-Projection (published silver)",
+                "",
+                *(f"{reference[e.name][0]:.3f}" for e in tt_sets),
+                f"{statistics.fmean(reference[e.name][0] for e in tt_sets):.3f}",
+            ]
+        )
         for name in crf_recipes:
             for subword in subwords:
                 per_lang: dict[str, list[float]] = {e.name: [] for e in tt_sets}
@@ -351,8 +380,12 @@ TYPOLOGY_LABELS = ["PER", "ORG", "LOC", "MISC", "DATE"]
 
 
 def _typology_cells(stats: dict[str, float]) -> list[str]:
-    return [f"{int(stats['spans'])}", *(f"{stats.get(label, 0.0):.3f}" for label in TYPOLOGY_LABELS),
-            f"{stats['one-word']:.3f}", f"{stats['lowercase-initial']:.3f}"]
+    return [
+        f"{int(stats['spans'])}",
+        *(f"{stats.get(label, 0.0):.3f}" for label in TYPOLOGY_LABELS),
+        f"{stats['one-word']:.3f}",
+        f"{stats['lowercase-initial']:.3f}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -360,11 +393,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="xlner bench defaults", description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=ALL_SETS, choices=ALL_SETS)
     parser.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
-    parser.add_argument("--subword", nargs="+", default=["none"],
-                        help=f"segmentations to compare: none, auto, a vocabulary size; SPEC{VOTE} votes with word links")
-    parser.add_argument("--crf", nargs="*", default=[RECIPES[0].name], metavar="RECIPE",
-                        help="recipes whose translate-train silver trains a CRF (default: the chosen default)")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)")
+    parser.add_argument(
+        "--subword",
+        nargs="+",
+        default=["none"],
+        help=f"segmentations to compare: none, auto, a vocabulary size; SPEC{VOTE} votes with word links",
+    )
+    parser.add_argument(
+        "--crf",
+        nargs="*",
+        default=[RECIPES[0].name],
+        metavar="RECIPE",
+        help="recipes whose translate-train silver trains a CRF (default: the chosen default)",
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)"
+    )
     parser.add_argument("--precompute", action="store_true", help="only compute and cache the eflomal links")
     add_output_options(parser)
     args = parser.parse_args(argv)

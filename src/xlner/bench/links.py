@@ -19,6 +19,8 @@ from typing import Any, Sequence
 from xlner.types import Alignment
 
 TokenPairs = Sequence[tuple[Sequence[str], Sequence[str]]]
+#: Suffix of a segmentation whose subword links are voted on with word links.
+VOTE = "+vote"
 #: Bump when a change to xlner.align changes eflomal's links for the same options (cached links are then recomputed).
 LINKS_VERSION = 1
 
@@ -52,12 +54,22 @@ def directional_links(
         from xlner.align.eflomal import EflomalAligner
 
         options: dict[str, Any] = {"subword": subword} if subword != "none" else {}
-        aligner = EflomalAligner(extra_parallel=[shared_data_dir() / "parallel"] if extra else [], src_lang=src_lang,
-                                 tgt_lang=tgt_lang, seed=seed, progress=False, **options)
+        aligner = EflomalAligner(
+            extra_parallel=[shared_data_dir() / "parallel"] if extra else [],
+            src_lang=src_lang,
+            tgt_lang=tgt_lang,
+            seed=seed,
+            progress=False,
+            **options,
+        )
         started = time.perf_counter()
         fwd, rev = aligner.align_directional(pairs)
-        data = {"fwd": [sorted(a) for a in fwd], "rev": [sorted(a) for a in rev],
-                "seconds": time.perf_counter() - started, "extra_pairs": len(aligner.extra_pairs())}
+        data = {
+            "fwd": [sorted(a) for a in fwd],
+            "rev": [sorted(a) for a in rev],
+            "seconds": time.perf_counter() - started,
+            "extra_pairs": len(aligner.extra_pairs()),
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -73,6 +85,51 @@ def symmetrized(
     from xlner.align.symmetrize import symmetrize
 
     return [symmetrize(f, r, symmetrization, len(s), len(t)) for f, r, (s, t) in zip(fwd, rev, pairs)]
+
+
+def alignments_for(
+    name: str,
+    pairs: TokenPairs,
+    tgt_lang: str,
+    seed: int,
+    cache_dir: Path | None = None,
+    segmentation: str | None = None,
+    symmetrization: str | None = None,
+    extra: bool = True,
+) -> tuple[list[Alignment], float, int]:
+    """Alignments as the offline recipe makes them (or with this segmentation / symmetrization); seconds; extra pairs.
+
+    ``segmentation``: "none", a subword spec, or SPEC+vote (subword and word links, the 3-of-4 vote of
+    :func:`xlner.align.eflomal.vote`, which replaces the symmetrization unless the subword model fell back to
+    words). Default: :data:`xlner.recipe.SUBWORD` (+vote when :data:`xlner.recipe.SUBWORD_VOTE`).
+    """
+    from xlner import recipe
+    from xlner.align.eflomal import VOTES_NEEDED, vote
+
+    if segmentation is None:
+        segmentation = recipe.SUBWORD + (VOTE if recipe.SUBWORD_VOTE and recipe.SUBWORD != "none" else "")
+    subword = segmentation.removesuffix(VOTE)
+    fwd, rev, seconds, n_extra = directional_links(name, pairs, tgt_lang, seed, cache_dir, subword, extra)
+    if segmentation.endswith(VOTE):
+        word_fwd, word_rev, word_seconds, _ = directional_links(name, pairs, tgt_lang, seed, cache_dir, "none", extra)
+        if (word_fwd, word_rev) != (fwd, rev):
+            voted = [vote(links, VOTES_NEEDED) for links in zip(fwd, rev, word_fwd, word_rev)]
+            return voted, seconds + word_seconds, n_extra
+    return symmetrized(fwd, rev, pairs, symmetrization or recipe.SYMMETRIZATION), seconds, n_extra
+
+
+def describe_recipe() -> str:
+    """The offline recipe's alignment, in words (for benchmark descriptions)."""
+    from xlner import recipe
+
+    if recipe.SUBWORD == "none":
+        return f"eflomal on words, {recipe.SYMMETRIZATION}"
+    if recipe.SUBWORD_VOTE:
+        return (
+            f"eflomal on subwords ({recipe.SUBWORD}) and on words, links that 3 of the 4 directional "
+            f"alignments share ({recipe.SYMMETRIZATION} where the subword model falls back to words)"
+        )
+    return f"eflomal on subwords ({recipe.SUBWORD}), {recipe.SYMMETRIZATION}"
 
 
 def mean_spread(values: Sequence[float]) -> tuple[float, float]:

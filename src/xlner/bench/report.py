@@ -9,11 +9,14 @@ import re
 import sys
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 _CHECKOUT = Path(__file__).resolve().parents[3]
 #: docs/benchmarks.md of this checkout (editable install), else of the current folder.
 BENCHMARKS_MD = (_CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()) / "docs" / "benchmarks.md"
-HEADER = "# Benchmarks\n\nEvery table below was written by the script named above it; rerun that command to reproduce it.\n"
+HEADER = (
+    "# Benchmarks\n\nEvery table below was written by the script named above it; rerun that command to reproduce it.\n"
+)
 
 
 def command_line(name: str, argv: list[str] | None = None) -> str:
@@ -49,9 +52,13 @@ def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD) -> None:
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     """``--output FILE`` and ``--no-write``, shared by every benchmark."""
-    parser.add_argument("--output", type=Path, default=None,
-                        help="markdown file to write the section into (default docs/benchmarks.md; "
-                             "a partial run writes only with --output)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="markdown file to write the section into (default docs/benchmarks.md; "
+        "a partial run writes only with --output)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; write no file")
 
 
@@ -76,8 +83,9 @@ def plots_wanted(args: argparse.Namespace, partial: bool = False) -> bool:
     return not (args.no_write or partial or args.output is not None)
 
 
-def markdown_table(header: list[str], rows: list[list[object]]) -> str:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A GitHub markdown table; floats print with 3 decimals."""
+
     def cell(value: object) -> str:
         return f"{value:.3f}" if isinstance(value, float) else str(value)
 

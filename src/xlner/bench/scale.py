@@ -103,8 +103,12 @@ class SyntheticRead:
         base = base_pairs()
         rows = [base[n % len(base)] for n in range(record["first"], record["first"] + record["count"])]
         return {
-            "index": record["index"], "ids": [str(n) for n in range(record["first"], record["first"] + record["count"])],
-            "src_tokens": [r[0] for r in rows], "tgt_tokens": [r[1] for r in rows], "src_spans": [r[2] for r in rows], "alignments": [r[3] for r in rows],
+            "index": record["index"],
+            "ids": [str(n) for n in range(record["first"], record["first"] + record["count"])],
+            "src_tokens": [r[0] for r in rows],
+            "tgt_tokens": [r[1] for r in rows],
+            "src_spans": [r[2] for r in rows],
+            "alignments": [r[3] for r in rows],
         }
 
 
@@ -119,10 +123,17 @@ def run_one(size: int, engine: str, workers: int, shard_size: int, method: str, 
     from xlner.engines.jobs import ProjectStage, WriteStage
     from xlner.pipeline import Context
 
-    shards = [{"index": k, "first": first, "count": min(shard_size, size - first)} for k, first in enumerate(range(0, size, shard_size))]
+    shards = [
+        {"index": k, "first": first, "count": min(shard_size, size - first)}
+        for k, first in enumerate(range(0, size, shard_size))
+    ]
     paths = {s["index"]: str(folder / f"synthetic-{s['index']:05d}.jsonl") for s in shards}
     ctx = Context(use_cache=False)
-    stages = [Stage("read", SyntheticRead()), Stage("project", ProjectStage(method, {}, ctx)), Stage("write", WriteStage(paths, "jsonl", 0.0))]
+    stages = [
+        Stage("read", SyntheticRead()),
+        Stage("project", ProjectStage(method, {}, ctx)),
+        Stage("write", WriteStage(paths, "jsonl", 0.0)),
+    ]
     options = RayOptions(num_cpus=2, workers=workers)
     if engine == "ray":
         from xlner.engines.ray import init_ray
@@ -134,8 +145,15 @@ def run_one(size: int, engine: str, workers: int, shard_size: int, method: str, 
     seconds = time.perf_counter() - started
     failures = [f.describe() for f in map(failure_of, records) if f is not None]
     written = sum(r.get("sentences", 0) for r in records)
-    return {"size": size, "engine": engine, "workers": workers, "seconds": seconds, "sentences": written, "failures": failures,
-            "driver_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "size": size,
+        "engine": engine,
+        "workers": workers,
+        "seconds": seconds,
+        "sentences": written,
+        "failures": failures,
+        "driver_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def _tree_rss_mb(root: int) -> float:
@@ -165,8 +183,21 @@ def measure(size: int, run: str, shard_size: int, method: str) -> dict[str, Any]
     """Run one configuration in a fresh process, sampling its process tree's memory."""
     engine, _, workers = run.partition(":")
     with tempfile.TemporaryDirectory(prefix="xlner-scale-") as tmp:
-        command = [sys.executable, "-m", "xlner.bench.scale", "--run-one", str(size), engine, workers or "1",
-                   "--shard-size", str(shard_size), "--method", method, "--folder", tmp]
+        command = [
+            sys.executable,
+            "-m",
+            "xlner.bench.scale",
+            "--run-one",
+            str(size),
+            engine,
+            workers or "1",
+            "--shard-size",
+            str(shard_size),
+            "--method",
+            method,
+            "--folder",
+            tmp,
+        ]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         peak = 0.0
         done = threading.Event()
@@ -195,14 +226,37 @@ def render(results: list[dict[str, Any]], command: str, shard_size: int, method:
     rows = []
     for r in results:
         rate = r["sentences"] / r["seconds"]
-        overhead = f"{(baseline[r['size']] / rate - 1) * 100:+.0f}%" if r["size"] in baseline and r["run"] != "local" else "-"
-        rows.append([f"{r['size']:,}", r["run"], f"{r['seconds']:.1f}", f"{rate:,.0f}", overhead, f"{r['driver_peak_mb']:.0f}", f"{r['tree_peak_mb']:.0f}"])
-    table = markdown_table(["sentences", "engine", "seconds", "sentences/s", "time vs local", "driver peak RSS (MB)", "all processes peak RSS (MB)"], rows)
+        overhead = (
+            f"{(baseline[r['size']] / rate - 1) * 100:+.0f}%" if r["size"] in baseline and r["run"] != "local" else "-"
+        )
+        rows.append(
+            [
+                f"{r['size']:,}",
+                r["run"],
+                f"{r['seconds']:.1f}",
+                f"{rate:,.0f}",
+                overhead,
+                f"{r['driver_peak_mb']:.0f}",
+                f"{r['tree_peak_mb']:.0f}",
+            ]
+        )
+    table = markdown_table(
+        [
+            "sentences",
+            "engine",
+            "seconds",
+            "sentences/s",
+            "time vs local",
+            "driver peak RSS (MB)",
+            "all processes peak RSS (MB)",
+        ],
+        rows,
+    )
     cpu = os.cpu_count()
     return (
         f"Command: `{command}`\n\nProjection only (method `{method}`, shards of {shard_size:,} synthetic en-de pairs from "
         f"../shared/data/parallel; read -> project -> write JSONL), {cpu} CPU cores shared with other jobs, Ray {_ray_version()} "
-        "local instance with `num_cpus=2` (startup not timed). \"ray:N\" = N workers per stage. \"all processes\" sums RSS over "
+        'local instance with `num_cpus=2` (startup not timed). "ray:N" = N workers per stage. "all processes" sums RSS over '
         "the driver and every process it started (Ray's GCS, raylet and workers; shared object-store pages count once per "
         f"process that maps them).\n\n{table}\n"
     )
@@ -223,21 +277,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=SIZES)
     parser.add_argument("--runs", nargs="+", default=RUNS, help="local, ray:1, ray:2 (engine:workers)")
     parser.add_argument("--shard-size", type=int, default=10_000)
-    parser.add_argument("--method", default="heuristic", help="projection method (default heuristic: the cheapest, so engine overhead shows most)")
+    parser.add_argument(
+        "--method",
+        default="heuristic",
+        help="projection method (default heuristic: the cheapest, so engine overhead shows most)",
+    )
     add_output_options(parser)
     parser.add_argument("--run-one", nargs=3, metavar=("SIZE", "ENGINE", "WORKERS"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_one:
         size, engine, workers = args.run_one
-        print(json.dumps(run_one(int(size), engine, int(workers), args.shard_size, args.method, args.folder)), flush=True)
+        print(
+            json.dumps(run_one(int(size), engine, int(workers), args.shard_size, args.method, args.folder)), flush=True
+        )
         return
     results = []
     for size in args.sizes:
         for run in args.runs:
             result = measure(size, run, args.shard_size, args.method)
-            print(f"{size:>9,} {run:<6} {result['seconds']:8.1f} s {result['sentences'] / result['seconds']:9,.0f} sent/s "
-                  f"peak {result['tree_peak_mb']:.0f} MB", flush=True)
+            print(
+                f"{size:>9,} {run:<6} {result['seconds']:8.1f} s {result['sentences'] / result['seconds']:9,.0f} sent/s "
+                f"peak {result['tree_peak_mb']:.0f} MB",
+                flush=True,
+            )
             if result["failures"]:
                 raise SystemExit("failed shards:\n" + "\n".join(result["failures"]))
             results.append(result)

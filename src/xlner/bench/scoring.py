@@ -123,13 +123,17 @@ def run(args: argparse.Namespace) -> list[list[object]]:
 
         ref_s, ref_values = timed(nmt_one_by_one)
         _check(batched, pairs, candidates, reference, ref_values)
-        rows.append(_row("nmt (forced decoding, both directions)", len(pairs), n_pairs, batched_s, len(reference), ref_s))
+        rows.append(
+            _row("nmt (forced decoding, both directions)", len(pairs), n_pairs, batched_s, len(reference), ref_s)
+        )
     return rows
 
 
 def _check(batched: list[np.ndarray], pairs, candidates, reference, ref_values: list[float]) -> None:
     """The one-by-one values must equal the batched ones (same pairs, same order)."""
-    flat = [m[e, k] for m, p, c in zip(batched, pairs, candidates) for e in range(len(p.src_spans)) for k in range(len(c))]
+    flat = [
+        m[e, k] for m, p, c in zip(batched, pairs, candidates) for e in range(len(p.src_spans)) for k in range(len(c))
+    ]
     got = np.array(flat[: len(ref_values)])
     if not np.allclose(got, ref_values, atol=1e-5):
         raise AssertionError(f"batched and one-by-one scores differ by up to {np.abs(got - ref_values).max():.2e}")
@@ -137,10 +141,28 @@ def _check(batched: list[np.ndarray], pairs, candidates, reference, ref_values: 
 
 def _row(name: str, sentences: int, pairs: int, seconds: float, ref_pairs: int, ref_seconds: float) -> list[object]:
     rate, ref_rate = pairs / seconds, ref_pairs / ref_seconds
-    return [name, sentences, pairs, f"{seconds:.2f}", f"{rate:,.0f}", ref_pairs, f"{ref_rate:,.0f}", f"{rate / ref_rate:.0f}x"]
+    return [
+        name,
+        sentences,
+        pairs,
+        f"{seconds:.2f}",
+        f"{rate:,.0f}",
+        ref_pairs,
+        f"{ref_rate:,.0f}",
+        f"{rate / ref_rate:.0f}x",
+    ]
 
 
-HEADER = ["score", "sentences", "pairs", "batched s", "batched pairs/s", "one-by-one pairs", "one-by-one pairs/s", "speed-up"]
+HEADER = [
+    "score",
+    "sentences",
+    "pairs",
+    "batched s",
+    "batched pairs/s",
+    "one-by-one pairs",
+    "one-by-one pairs/s",
+    "speed-up",
+]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -162,22 +184,30 @@ def main(argv: list[str] | None = None) -> None:
     rows = run(args)
     table = markdown_table(HEADER, rows)
     models = "real models" if args.ner_model and args.nmt_model else "tiny random models (tests/tiny_models.py)"
-    text = "\n".join([
-        (f"`{command_line('scoring', argv)}` on {platform.processor() or platform.machine()}, device {args.device}, "
-         f"torch threads {torch.get_num_threads()}, {models}."),
-        "",
-        ("Europarl-NER en->de test: gold English entities x every German n-gram (up to "
-         f"{args.max_words} words). *Batched* is xlner's scorer on all pairs (NER: one forward pass per sentence; "
-         "NMT: encoder once per distinct text, padded decoder batches, both directions); *one-by-one* runs the same "
-         "scorer on one pair at a time with its cache cleared (a model call per pair), in the same process, on the "
-         "first pairs; both give the same values (checked to 1e-5)."),
-        "",
-        table,
-        "",
-        ("These are tiny-model CPU numbers: only the speed-up is meaningful; absolute throughput with real models "
-         "(XLM-R large NER, NLLB-200 3.3B) is far lower and not comparable. For scale, the published implementation "
-         "(Politov et al. 2025) took 700-1,500 s for the 799 sentences with real models."),
-    ])
+    text = "\n".join(
+        [
+            (
+                f"`{command_line('scoring', argv)}` on {platform.processor() or platform.machine()}, device {args.device}, "
+                f"torch threads {torch.get_num_threads()}, {models}."
+            ),
+            "",
+            (
+                "Europarl-NER en->de test: gold English entities x every German n-gram (up to "
+                f"{args.max_words} words). *Batched* is xlner's scorer on all pairs (NER: one forward pass per sentence; "
+                "NMT: encoder once per distinct text, padded decoder batches, both directions); *one-by-one* runs the same "
+                "scorer on one pair at a time with its cache cleared (a model call per pair), in the same process, on the "
+                "first pairs; both give the same values (checked to 1e-5)."
+            ),
+            "",
+            table,
+            "",
+            (
+                "These are tiny-model CPU numbers: only the speed-up is meaningful; absolute throughput with real models "
+                "(XLM-R large NER, NLLB-200 3.3B) is far lower and not comparable. For scale, the published implementation "
+                "(Politov et al. 2025) took 700-1,500 s for the 799 sentences with real models."
+            ),
+        ]
+    )
     publish("scoring", "Model-based projection scores: throughput (scoring)", text, args)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -139,6 +140,10 @@ def all_problems(pairs: list[SentencePair]) -> tuple[list[MatchingProblem], int]
     return problems, sum(len(c) for c in cands)
 
 
+def _solve_all(solver: Any, problems: list[MatchingProblem], constraint: Constraint) -> list[Any]:
+    return [solver.solve(p, constraint) for p in problems]
+
+
 def compare_solvers(problems: list[MatchingProblem], repeat: int) -> dict[str, tuple[float, float]]:
     """Time and total objective of each solver on the same problems (checks that the exact ones agree)."""
     constraint = Constraint.parse("<=1")
@@ -150,7 +155,7 @@ def compare_solvers(problems: list[MatchingProblem], repeat: int) -> dict[str, t
         ("greedy", registry.solvers.create("greedy")),
         ("pairwise (highs)", registry.solvers.create("pairwise")),
     ):
-        seconds, solutions = best_time(lambda solver=solver: [solver.solve(p, constraint) for p in problems], repeat)
+        seconds, solutions = best_time(partial(_solve_all, solver, problems, constraint), repeat)
         out[name] = (seconds, sum(s.objective for s in solutions))
     exact = out["exact (auto)"][1]
     assert exact >= out["greedy"][1] - 1e-6, out
@@ -161,8 +166,15 @@ def compare_solvers(problems: list[MatchingProblem], repeat: int) -> dict[str, t
 def heuristic_times(pairs: list[SentencePair], repeat: int) -> tuple[float, float]:
     """Seconds of the pure heuristic function and of ``project(..., "heuristic")`` (garcia2022)."""
     opts = PRESETS["garcia2022"]
+    alignments = []
+    for p in pairs:
+        assert p.alignment is not None  # load_pairs aligns every pair
+        alignments.append(p.alignment)
     pure, _ = best_time(
-        lambda: [project_heuristic(p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, **opts) for p in pairs],
+        lambda: [
+            project_heuristic(p.src_spans, len(p.tgt_tokens), a, tgt_tokens=p.tgt_tokens, **opts)
+            for p, a in zip(pairs, alignments)
+        ],
         repeat,
     )
     api, _ = best_time(lambda: project(pairs, "heuristic", preset="garcia2022"), repeat)
@@ -172,7 +184,7 @@ def heuristic_times(pairs: list[SentencePair], repeat: int) -> tuple[float, floa
 def f1_rows(pairs: list[SentencePair], gold: list, repeat: int) -> list[list[object]]:
     rows = []
     for name, method, opts in CONFIGS:
-        seconds, predicted = best_time(lambda method=method, opts=opts: project(pairs, method, **opts), repeat)
+        seconds, predicted = best_time(partial(project, pairs, method, **opts), repeat)
         full = evaluate_spans(gold, predicted).micro.f1
         no_misc = evaluate_spans(gold, predicted, label_map=NO_MISC).micro.f1
         rows.append([name, full, no_misc, seconds * 1000])
@@ -194,16 +206,20 @@ def language_section(lang: str, args: argparse.Namespace) -> str:
     total = sum(stages[k] for k in STAGES)
     stage_rows.append(["candidate matching total (exact)", total * 1000, total * 1e6 / n])
     solver_rows = [[name, seconds * 1000, objective] for name, (seconds, objective) in solvers.items()]
-    return "\n".join([
-        f"### en -> {lang} ({n} sentences, {n_candidates} candidates, {len(problems)} sentences with a positive pair)",
-        "",
-        markdown_table(["stage", f"ms / {n} sentences", "ms / 1,000 sentences"], stage_rows),
-        "",
-        markdown_table(["solver (same pruned problems, every sentence)", "ms", "total objective"], solver_rows),
-        "",
-        markdown_table(["projection", "F1 (PER/ORG/LOC/MISC)", "F1 (MISC -> O)", "ms (API call)"],
-                       f1_rows(pairs, gold, args.repeat)),
-    ])
+    return "\n".join(
+        [
+            f"### en -> {lang} ({n} sentences, {n_candidates} candidates, {len(problems)} sentences with a positive pair)",
+            "",
+            markdown_table(["stage", f"ms / {n} sentences", "ms / 1,000 sentences"], stage_rows),
+            "",
+            markdown_table(["solver (same pruned problems, every sentence)", "ms", "total objective"], solver_rows),
+            "",
+            markdown_table(
+                ["projection", "F1 (PER/ORG/LOC/MISC)", "F1 (MISC -> O)", "ms (API call)"],
+                f1_rows(pairs, gold, args.repeat),
+            ),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -213,26 +229,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--symmetrization", default=SYMMETRIZATION)
     parser.add_argument("--no-extra", action="store_true", help="align without the extra parallel text")
     parser.add_argument("--repeat", type=int, default=5, help="times are the best of this many runs")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)")
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)"
+    )
     add_output_options(parser)
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
     sections = [language_section(lang, args) for lang in args.langs]
     extra = "without" if args.no_extra else "with"
-    text = "\n".join([
-        f"Command: `{command_line('solvers', argv)}`",
-        "",
-        (
-            f"Europarl-NER, gold English spans projected onto the human translation; eflomal alignments "
-            f"({args.symmetrization}, {extra} the extra parallel text). Times are the best of {args.repeat} runs "
-            f"on this 2-core machine shared with other jobs (load average {load:.1f} at the start), "
-            "for all 799 sentences; the matching stages use the offline preset."
-        ),
-        "",
-        "\n\n".join(sections),
-        "",
-        NOTES,
-    ])
+    text = "\n".join(
+        [
+            f"Command: `{command_line('solvers', argv)}`",
+            "",
+            (
+                f"Europarl-NER, gold English spans projected onto the human translation; eflomal alignments "
+                f"({args.symmetrization}, {extra} the extra parallel text). Times are the best of {args.repeat} runs "
+                f"on this 2-core machine shared with other jobs (load average {load:.1f} at the start), "
+                "for all 799 sentences; the matching stages use the offline preset."
+            ),
+            "",
+            "\n\n".join(sections),
+            "",
+            NOTES,
+        ]
+    )
     partial = sorted(args.langs) != ["de", "es"]
     publish("solvers", "Projection engine: stages and solvers (Europarl-NER)", text, args, partial)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from xlner.bench.links import seed_cell
+from xlner.bench.links import describe_recipe, seed_cell
 from xlner.bench.report import (
     BENCHMARKS_MD,
     add_output_options,
@@ -44,9 +44,9 @@ from xlner.data import shared_data_dir
 from xlner.errors import InputError
 from xlner.io import read_conll
 from xlner.metrics import evaluate_spans, paired_bootstrap
-from xlner.recipe import BENCH_SEEDS, SYMMETRIZATION
+from xlner.recipe import BENCH_SEEDS
 from xlner.tags import LabelMap
-from xlner.types import Sentence, SentencePair, Span
+from xlner.types import Alignment, Sentence, SentencePair, Span
 
 LANGS = ["hau", "ibo", "swa", "yor"]
 EVAL_MAP = LabelMap.from_options(maps=["DATE=O"])
@@ -145,7 +145,9 @@ def load_pairs(
     target = read_conll(folder / "tgt.conll").sentences
     ids = (folder / "ids.txt").read_text(encoding="utf-8").split()
     if not len(english) == len(target) == len(ids):
-        raise InputError(f"{len(english)} English, {len(target)} target sentences and {len(ids)} ids: expected pairs", folder)
+        raise InputError(
+            f"{len(english)} English, {len(target)} target sentences and {len(ids)} ids: expected pairs", folder
+        )
     for sentences in (english, target):
         for sentence, sentence_id in zip(sentences, ids):
             sentence.id = sentence_id
@@ -153,15 +155,19 @@ def load_pairs(
 
 
 def align(
-    lang: str, english: Sequence[Sentence], target_tokens: Sequence[Sequence[str]], cache_dir: Path | None,
-    extra: bool = True, seed: int = 0,
-) -> tuple[list[frozenset], int, float]:
-    """eflomal alignments (with the en-``lang`` parallel text when ``extra``), extra pair count, seconds; cached."""
-    from xlner.bench.links import directional_links, symmetrized
+    lang: str,
+    english: Sequence[Sentence],
+    target_tokens: Sequence[Sequence[str]],
+    cache_dir: Path | None,
+    extra: bool = True,
+    seed: int = 0,
+) -> tuple[list[Alignment], int, float]:
+    """The offline recipe's alignments (with the en-``lang`` parallel text when ``extra``), extra pairs, seconds."""
+    from xlner.bench.links import alignments_for
 
     pairs = [(s.tokens, list(t)) for s, t in zip(english, target_tokens)]
-    fwd, rev, seconds, n_extra = directional_links(f"tt-{lang}", pairs, lang, seed, cache_dir, extra=extra)
-    return symmetrized(fwd, rev, pairs, SYMMETRIZATION), n_extra, seconds
+    alignments, seconds, n_extra = alignments_for(f"tt-{lang}", pairs, lang, seed, cache_dir, extra=extra)
+    return alignments, n_extra, seconds
 
 
 def _drop_overlaps(spans: Sequence[Span]) -> list[Span]:
@@ -191,10 +197,13 @@ def project_silver(
     def compute() -> dict[str, Any]:
         started = time.perf_counter()
         results = project_detailed(pairs, method, **options)
-        return {"spans": _spans_json([_drop_overlaps(r.spans) for r in results]),
-                "confidence": [r.confidence for r in results], "seconds": time.perf_counter() - started}
+        return {
+            "spans": _spans_json([_drop_overlaps(r.spans) for r in results]),
+            "confidence": [r.confidence for r in results],
+            "seconds": time.perf_counter() - started,
+        }
 
-    inputs = [(p.src_tokens, p.tgt_tokens, _spans_json([p.src_spans]), sorted(p.alignment)) for p in pairs]
+    inputs = [(p.src_tokens, p.tgt_tokens, _spans_json([p.src_spans]), sorted(p.alignment or ())) for p in pairs]
     key = _digest(method, options, inputs, _source_digest("xlner.project"))
     data = _cached(cache_dir / f"tt-project-{method}-{key}.json", compute)
     return _spans_from_json(data["spans"]), data["confidence"], data["seconds"]
@@ -310,8 +319,8 @@ def _sentence_counts(gold: Sequence[Sequence[Span]], predicted: Sequence[Sequenc
     import numpy as np
 
     rows = []
-    for g, p in zip(gold, predicted):
-        g, p = set(EVAL_MAP.apply(g)), set(EVAL_MAP.apply(p))
+    for gold_spans, predicted_spans in zip(gold, predicted):
+        g, p = set(EVAL_MAP.apply(gold_spans)), set(EVAL_MAP.apply(predicted_spans))
         rows.append((len(g & p), len(g), len(p)))
     return np.array(rows, dtype=float).reshape(-1, 3)
 
@@ -375,28 +384,43 @@ def render(by_seed: Sequence[Sequence[LanguageResult]], command: str, plot: str 
 
     f1_rows = []
     for key, name in SYSTEMS.items():
-        cells = [seed_cell(over_seeds(lambda r: r.f1[key], k))
-                 + (_all_significant([rs[k].bootstrap[key] for rs in by_seed]) if key in averaged else "")
-                 for k in range(len(langs))]
+        cells = [
+            seed_cell(over_seeds(lambda r: r.f1[key], k))
+            + (_all_significant([rs[k].bootstrap[key] for rs in by_seed]) if key in averaged else "")
+            for k in range(len(langs))
+        ]
         averages = [sum(r.f1[key] for r in rs) / len(rs) for rs in by_seed]
         f1_rows.append([name, *cells, seed_cell(averages) + _all_significant(averaged.get(key, []))])
     boot_rows = []
     for key in averaged:
         for k, lang in enumerate([*langs, "average"]):
             tests = averaged[key] if lang == "average" else [rs[k].bootstrap[key] for rs in by_seed]
-            boot_rows.append([lang, SYSTEMS[key], *(f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p {p:.3f}" for d, lo, hi, p in tests)])
+            boot_rows.append(
+                [lang, SYSTEMS[key], *(f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p {p:.3f}" for d, lo, hi, p in tests)]
+            )
     agree_rows = [[r.lang, "English gold", r.pairs, r.english_spans, "", ""] for r in results]
     for key in SYSTEMS:
         for k, r in enumerate(results):
             cells = ["", ""]
             if key in r.agreement:
-                cells = [seed_cell(over_seeds(lambda x: x.agreement[key][0], k)),
-                         seed_cell(over_seeds(lambda x: x.agreement[key][1], k))]
-            agree_rows.append([r.lang, SYSTEMS[key], seed_cell(over_seeds(lambda x: float(x.silver_sentences[key]), k)),
-                               seed_cell(over_seeds(lambda x: float(x.silver_spans[key]), k)), *cells])
+                cells = [
+                    seed_cell(over_seeds(lambda x: x.agreement[key][0], k)),
+                    seed_cell(over_seeds(lambda x: x.agreement[key][1], k)),
+                ]
+            agree_rows.append(
+                [
+                    r.lang,
+                    SYSTEMS[key],
+                    seed_cell(over_seeds(lambda x: float(x.silver_sentences[key]), k)),
+                    seed_cell(over_seeds(lambda x: float(x.silver_spans[key]), k)),
+                    *cells,
+                ]
+            )
     attached = [k for k, r in enumerate(results) if r.f1_marks_attached]
-    attached_rows = [[SYSTEMS[key], *(seed_cell(over_seeds(lambda r: r.f1_marks_attached[key], k)) for k in attached)]
-                     for key in SYSTEMS]
+    attached_rows = [
+        [SYSTEMS[key], *(seed_cell(over_seeds(lambda r: r.f1_marks_attached[key], k)) for k in attached)]
+        for key in SYSTEMS
+    ]
     time_rows = [[r.lang, stage, seconds] for r in results for stage, seconds in r.seconds.items()]
     extra = ", ".join(f"{r.lang} {r.extra_pairs:,}" for r in results)
     crf = ", ".join(f"{k}={v}" for k, v in CRF_OPTIONS.items())
@@ -407,7 +431,7 @@ def render(by_seed: Sequence[Sequence[LanguageResult]], command: str, plot: str 
         "gold PER/ORG/LOC, machine-translated; "
         + ", ".join(f"{r.lang} {r.pairs:,}" for r in results)
         + " pairs). xlner projects the English gold onto the target tokens (T-Projection's labels are not read) "
-        f"with eflomal ({SYMMETRIZATION}, the offline recipe) aligned together with the pairs and the en-<lang> "
+        f"with the offline recipe's alignment ({describe_recipe()}) aligned together with the pairs and the en-<lang> "
         f"text of ../shared/data/parallel (extra pairs: {extra}); eflomal seeds {', '.join(map(str, seeds))}, each "
         "cell the mean ± the range (max - min) over the seeds. The confidence filter keeps ILP silver sentences with "
         f"confidence >= {CONFIDENCE_THRESHOLD} (fixed in advance; sentences without entities have confidence 1). "
@@ -421,8 +445,10 @@ def render(by_seed: Sequence[Sequence[LanguageResult]], command: str, plot: str 
         markdown_table(["silver data", *langs, "average"], f1_rows),
         "",
         "Average over languages, xlner minus T-Projection, per seed: "
-        + "; ".join(f"{SYSTEMS[key]} " + ", ".join(f"{d:+.3f} (p {p:.3f})" for d, _, _, p in tests)
-                    for key, tests in averaged.items())
+        + "; ".join(
+            f"{SYSTEMS[key]} " + ", ".join(f"{d:+.3f} (p {p:.3f})" for d, _, _, p in tests)
+            for key, tests in averaged.items()
+        )
         + ".",
         "",
     ]
@@ -436,8 +462,9 @@ def render(by_seed: Sequence[Sequence[LanguageResult]], command: str, plot: str 
         "Silver data: sentences, spans, and agreement with T-Projection's silver labels on the same tokens "
         "(span micro F1 against T-Projection's, share of sentences with identical spans):",
         "",
-        markdown_table(["lang", "silver data", "sentences", "spans", "F1 vs T-Projection", "identical sentences"],
-                       agree_rows),
+        markdown_table(
+            ["lang", "silver data", "sentences", "spans", "F1 vs T-Projection", "identical sentences"], agree_rows
+        ),
         "",
     ]
     if attached:
@@ -486,15 +513,22 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark (``argv`` as on the command line), write its section and plot."""
     parser = argparse.ArgumentParser(prog="xlner bench translate-train", description=__doc__.splitlines()[0])
     parser.add_argument("--langs", nargs="+", default=LANGS, choices=LANGS)
-    parser.add_argument("--seeds", nargs="+", type=int, default=list(BENCH_SEEDS), help="eflomal seeds (at least 3 to publish)")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)")
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, default=list(BENCH_SEEDS), help="eflomal seeds (at least 3 to publish)"
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="cache folder (default $XLNER_CACHE or ~/.cache/xlner)"
+    )
     parser.add_argument("--max-train", type=int, default=None, help="use only the first N translated pairs")
-    parser.add_argument("--attach-marks", action="store_true",
-                        help="also train each CRF on silver data with split-off diacritics glued back (the tokenization check)")
+    parser.add_argument(
+        "--attach-marks",
+        action="store_true",
+        help="also train each CRF on silver data with split-off diacritics glued back (the tokenization check)",
+    )
     add_output_options(parser)
     args = parser.parse_args(argv)
     partial = sorted(args.langs) != LANGS or args.max_train is not None or len(args.seeds) < 3
-    results = []
+    results: list[list[LanguageResult]] = []
     for seed in args.seeds:
         results.append([])
         for lang in args.langs:

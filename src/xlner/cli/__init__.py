@@ -25,7 +25,7 @@ def _no_flag_metavar() -> None:
         return None if self.is_flag else shown(self, ctx)
 
     display_type_rich._xlner = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich
+    setattr(TyperOption, "display_type_rich", display_type_rich)  # a patch of typer's class, not a method call
 
 
 _no_flag_metavar()
@@ -41,17 +41,25 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version, expose_value=False, help="Print the version of xlner and exit."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        expose_value=False,
+        help="Print the version of xlner and exit.",
+    ),
 ) -> None:
     """Projection-based cross-lingual NER: translate, align, project, evaluate."""
 
+
 # Sub-command modules register themselves on ``app`` when imported.
-from xlner.cli import evaluate as _evaluate  # noqa: E402,F401
 from xlner.cli import align as _align  # noqa: E402,F401
-from xlner.cli import project as _project  # noqa: E402,F401
-from xlner.cli import pipelines as _pipelines  # noqa: E402,F401
 from xlner.cli import bench as _bench  # noqa: E402,F401
+from xlner.cli import evaluate as _evaluate  # noqa: E402,F401
 from xlner.cli import experiment as _experiment  # noqa: E402,F401
+from xlner.cli import pipelines as _pipelines  # noqa: E402,F401
+from xlner.cli import project as _project  # noqa: E402,F401
 from xlner.cli import report as _report  # noqa: E402,F401
 
 

@@ -14,20 +14,49 @@ from xlner.cli.common import console, elapsed_status, err_console, user_errors
 
 @app.command()
 def align(
-    src: Path = typer.Argument(..., help="Source sentences: CoNLL, JSONL or tokenized text (one sentence per line); alone, a fast_align/awesome-align file of 'source tokens ||| target tokens' lines."),
-    tgt: Optional[Path] = typer.Argument(None, help="Target sentences, same formats, same number of sentences; omit it when SRC holds both sides (|||)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Pharaoh output: one line of i-j links (source-target) per pair."),
+    src: Path = typer.Argument(
+        ...,
+        help="Source sentences: CoNLL, JSONL or tokenized text (one sentence per line); alone, a fast_align/awesome-align file of 'source tokens ||| target tokens' lines.",
+    ),
+    tgt: Optional[Path] = typer.Argument(
+        None, help="Target sentences, same formats, same number of sentences; omit it when SRC holds both sides (|||)."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Pharaoh output: one line of i-j links (source-target) per pair."
+    ),
     aligner: str = typer.Option("eflomal", help="Aligner by name: eflomal, simalign, pharaoh, backtranslation."),
-    extra_parallel: Optional[List[Path]] = typer.Option(None, "--extra-parallel", help="Extra line-aligned parallel text (file, prefix or folder) for eflomal; repeatable."),
-    src_lang: Optional[str] = typer.Option(None, help="Source language code, e.g. en (picks files from --extra-parallel folders)."),
+    extra_parallel: Optional[List[Path]] = typer.Option(
+        None,
+        "--extra-parallel",
+        help="Extra line-aligned parallel text (file, prefix or folder) for eflomal; repeatable.",
+    ),
+    src_lang: Optional[str] = typer.Option(
+        None, help="Source language code, e.g. en (picks files from --extra-parallel folders)."
+    ),
     tgt_lang: Optional[str] = typer.Option(None, help="Target language code, e.g. de."),
-    symmetrization: Optional[str] = typer.Option(None, help="eflomal: intersection, union, grow-diag, grow-diag-final or grow-diag-final-and (default: the offline recipe, xlner.recipe)."),
+    symmetrization: Optional[str] = typer.Option(
+        None,
+        help="eflomal: intersection, union, grow-diag, grow-diag-final or grow-diag-final-and (default: the offline recipe, xlner.recipe).",
+    ),
     seed: Optional[int] = typer.Option(None, help="eflomal: random seed (default 0)."),
-    lowercase: Optional[bool] = typer.Option(None, "--lowercase/--no-lowercase", help="eflomal: lowercase words (default on)."),
-    subword: Optional[str] = typer.Option(None, help="eflomal: align SentencePiece subwords: none (default), auto, a vocabulary size (8000) or per side (src=none,tgt=16000)."),
-    runs: Optional[int] = typer.Option(None, min=1, help="eflomal: runs with seeds seed, seed+1, ...; majority vote of their links (default 1)."),
-    subword_vote: Optional[bool] = typer.Option(None, "--subword-vote/--no-subword-vote", help="eflomal with subwords: also align words; keep links 3 of the 4 directional alignments share (default: the offline recipe)."),
-    option: Optional[List[str]] = typer.Option(None, "--option", help="Aligner option KEY=VALUE (e.g. method=itermax); repeatable."),
+    lowercase: Optional[bool] = typer.Option(
+        None, "--lowercase/--no-lowercase", help="eflomal: lowercase words (default on)."
+    ),
+    subword: Optional[str] = typer.Option(
+        None,
+        help="eflomal: align SentencePiece subwords: none (default), auto, a vocabulary size (8000) or per side (src=none,tgt=16000).",
+    ),
+    runs: Optional[int] = typer.Option(
+        None, min=1, help="eflomal: runs with seeds seed, seed+1, ...; majority vote of their links (default 1)."
+    ),
+    subword_vote: Optional[bool] = typer.Option(
+        None,
+        "--subword-vote/--no-subword-vote",
+        help="eflomal with subwords: also align words; keep links 3 of the 4 directional alignments share (default: the offline recipe).",
+    ),
+    option: Optional[List[str]] = typer.Option(
+        None, "--option", help="Aligner option KEY=VALUE (e.g. method=itermax); repeatable."
+    ),
 ) -> None:
     """Align SRC with TGT sentence by sentence and write the links to OUTPUT.
 
@@ -56,11 +85,13 @@ def align(
             run_align(src, tgt, output, aligner, options, eflomal_flags)
 
 
-def run_align(src: Path, tgt: Path | None, output: Path, name: str, options: dict[str, Any], eflomal_flags: dict[str, Any]) -> None:
+def run_align(
+    src: Path, tgt: Path | None, output: Path, name: str, options: dict[str, Any], eflomal_flags: dict[str, Any]
+) -> None:
     """Read both sides, check they pair up, align and write Pharaoh atomically."""
     from xlner.errors import InputError, XlnerError
-    from xlner.io.pharaoh import write_pharaoh
     from xlner.io.atomic import is_stdout
+    from xlner.io.pharaoh import write_pharaoh
     from xlner.io.text import read_corpus
     from xlner.registry import registry
 
@@ -72,13 +103,17 @@ def run_align(src: Path, tgt: Path | None, output: Path, name: str, options: dic
         sources = read_corpus(src, labels=False)
         targets = read_corpus(tgt, labels=False)
         if len(sources) != len(targets):
-            raise InputError(f"{src} has {len(sources)} sentences but {tgt} has {len(targets)}; they must pair up line by line")
+            raise InputError(
+                f"{src} has {len(sources)} sentences but {tgt} has {len(targets)}; they must pair up line by line"
+            )
         token_pairs = [(s.tokens, t.tokens) for s, t in zip(sources, targets)]
     given = {key: value for key, value in eflomal_flags.items() if value is not None}
     if name == "eflomal":
         options = {**given, **options}
     elif set(given) - {"src_lang", "tgt_lang"}:
-        raise XlnerError(f"--{'/--'.join(sorted(k.replace('_', '-') for k in given))} only apply to the eflomal aligner, not {name!r}")
+        raise XlnerError(
+            f"--{'/--'.join(sorted(k.replace('_', '-') for k in given))} only apply to the eflomal aligner, not {name!r}"
+        )
     started = time.perf_counter()
     try:
         aligner = registry.aligners.create(name, **options)
@@ -89,4 +124,6 @@ def run_align(src: Path, tgt: Path | None, output: Path, name: str, options: dic
     elapsed = time.perf_counter() - started
     write_pharaoh(output, alignments)
     links = sum(len(a) for a in alignments)
-    (err_console if is_stdout(output) else console).print(f"aligned {len(alignments)} sentence pairs ({links} links) in {elapsed:.1f} s -> {output}", highlight=False)
+    (err_console if is_stdout(output) else console).print(
+        f"aligned {len(alignments)} sentence pairs ({links} links) in {elapsed:.1f} s -> {output}", highlight=False
+    )

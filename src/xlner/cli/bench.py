@@ -48,7 +48,7 @@ def argparse_options(module: str) -> str:
     text = out.getvalue()
     usage = text.split("\n\n", 1)[0]
     sections = re.search(r"^(positional arguments|options|optional arguments):", text, re.M)
-    return usage + ("\n\n" + text[sections.start():] if sections else "")
+    return usage + ("\n\n" + text[sections.start() :] if sections else "")
 
 
 def _add(name: str, module: str) -> None:

@@ -8,9 +8,9 @@ import re
 from typing import Any, Callable, Iterator, Mapping
 
 import typer
-from typer.models import OptionInfo
 from rich.console import Console
 from rich.markup import escape
+from typer.models import OptionInfo
 
 from xlner.errors import XlnerError
 
@@ -33,7 +33,9 @@ def elapsed_status(message: str) -> Iterator[None]:
     """A spinner with ``message`` and the elapsed time on stderr while the body runs (nothing when not a terminal)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True
+    ) as progress:
         progress.add_task(escape(message), total=None)
         yield
 

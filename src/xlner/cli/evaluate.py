@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated, Any, List, Optional
 
 import typer
 
@@ -15,7 +15,9 @@ from xlner.cli.inputs import LABEL_NAMES_HELP, POLICY_HELP, check_policy, read_i
 
 @app.command()
 def evaluate(
-    gold: Annotated[Path, typer.Argument(help="Gold CoNLL or JSONL file (xlner spans or Hugging Face tokens + ner_tags).")],
+    gold: Annotated[
+        Path, typer.Argument(help="Gold CoNLL or JSONL file (xlner spans or Hugging Face tokens + ner_tags).")
+    ],
     pred: Annotated[Path, typer.Argument(help="Predicted CoNLL or JSONL file with the same sentences and tokens.")],
     ignore: Annotated[
         Optional[List[str]], typer.Option("--ignore", help="Drop a label from both files (LABEL->O). Repeatable.")
@@ -37,7 +39,9 @@ def evaluate(
 
     with user_errors():
         label_map = LabelMap.from_options(ignore or [], maps or [])
-        options = dict(tag_column=tag_column, scheme=scheme, policy=check_policy(policy), label_names=label_names)
+        options: dict[str, Any] = dict(
+            tag_column=tag_column, scheme=scheme, policy=check_policy(policy), label_names=label_names
+        )
         gold_data = read_input(gold, labelled="GOLD", **options)
         pred_data = read_input(pred, labelled="PRED", **options)
         check_same_tokens(gold_data, pred_data)

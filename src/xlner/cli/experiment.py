@@ -14,10 +14,16 @@ from xlner.cli.common import console, err_console, user_errors
 @app.command()
 def experiment(
     config: Path = typer.Argument(..., help="Experiment config (TOML or YAML), e.g. examples/multimodal.toml."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output folder (overrides the config's output)."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Output folder (overrides the config's output)."
+    ),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Step cache (default: OUTPUT/cache)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N sentences of every dataset (quick runs)."),
-    device: Optional[str] = typer.Option(None, "--device", help="Device of the encoders: cpu, cuda, cuda:1 (overrides the config)."),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", help="Use only the first N sentences of every dataset (quick runs)."
+    ),
+    device: Optional[str] = typer.Option(
+        None, "--device", help="Device of the encoders: cpu, cuda, cuda:1 (overrides the config)."
+    ),
 ) -> None:
     """Run the grid of CONFIG and write results.md, results.json and plot.png into the output folder.
 
@@ -34,4 +40,6 @@ def experiment(
         data = run_experiment(spec, log=lambda line: err_console.print(line, highlight=False, markup=False))
         for line in data["summary"]:
             console.print(f"- {line}", highlight=False, markup=False)
-        console.print(f"wrote {spec.output / 'results.md'}, results.json, plot.png ({data['seconds']:.0f} s)", highlight=False)
+        console.print(
+            f"wrote {spec.output / 'results.md'}, results.json, plot.png ({data['seconds']:.0f} s)", highlight=False
+        )

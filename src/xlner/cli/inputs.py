@@ -41,8 +41,14 @@ def note(message: str) -> None:
 
 
 def read_input(
-    path: str | Path, *, format: str | None = "auto", labels: bool = True, policy: str = DEFAULT_POLICY,
-    label_names: Any = None, labelled: str | None = None, **options: Any,
+    path: str | Path,
+    *,
+    format: str | None = "auto",
+    labels: bool = True,
+    policy: str = DEFAULT_POLICY,
+    label_names: Any = None,
+    labelled: str | None = None,
+    **options: Any,
 ) -> Corpus:
     """Read a command input (an error when it has no sentence); print the repairs, if any.
 
@@ -51,12 +57,16 @@ def read_input(
     """
     corpus = read_corpus(path, format, labels=labels, policy=policy, label_names=label_names, **options)
     if labels and corpus.repairs:
-        note(f"note: repaired {corpus.repairs} invalid tags in {path} (an I- after O or another type starts an entity, as seqeval reads it; --policy strict to refuse)")
+        note(
+            f"note: repaired {corpus.repairs} invalid tags in {path} (an I- after O or another type starts an entity, as seqeval reads it; --policy strict to refuse)"
+        )
     if labelled and labels:
         if corpus.format == "text":
             raise InputError(f"{labelled} needs labels (CoNLL or JSONL), but this is tokenized text without tags", path)
         if not corpus.entities():
-            note(f"warning: {path} ({labelled}) has no entity at all: is it labelled? (JSONL needs \"spans\" or \"ner_tags\")")
+            note(
+                f'warning: {path} ({labelled}) has no entity at all: is it labelled? (JSONL needs "spans" or "ner_tags")'
+            )
     return corpus
 
 

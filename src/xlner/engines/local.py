@@ -7,7 +7,9 @@ from typing import Sequence
 from xlner.engines import Record, Stage, apply_stage
 
 
-def run_local(shards: Sequence[Record], stages: Sequence[Stage], *, retries: int = 2, desc: str = "shards") -> list[Record]:
+def run_local(
+    shards: Sequence[Record], stages: Sequence[Stage], *, retries: int = 2, desc: str = "shards"
+) -> list[Record]:
     """Final records of ``shards`` in order (a shard holds memory only while it is processed)."""
     from tqdm.auto import tqdm
 

@@ -18,7 +18,7 @@ import functools
 import pickle
 from typing import Any, Sequence
 
-from xlner.engines import Record, RayOptions, Stage, apply_stage
+from xlner.engines import RayOptions, Record, Stage, apply_stage
 from xlner.errors import XlnerError
 
 
@@ -81,7 +81,9 @@ def _actor_class(stage: Stage, retries: int) -> type:
     return type(name, (_ModelStage,), {"stage": stage, "retries": retries})
 
 
-def run_ray(shards: Sequence[Record], stages: Sequence[Stage], *, retries: int = 2, options: RayOptions | None = None) -> list[Record]:
+def run_ray(
+    shards: Sequence[Record], stages: Sequence[Stage], *, retries: int = 2, options: RayOptions | None = None
+) -> list[Record]:
     """Final records of ``shards`` (in completion order) after running ``stages`` on Ray Data."""
     options = options or RayOptions()
     ray = init_ray(options)
@@ -96,8 +98,10 @@ def run_ray(shards: Sequence[Record], stages: Sequence[Stage], *, retries: int =
         stage = group[0]
         if stage.model:
             ds = ds.map(
-                _actor_class(stage, retries), compute=ray.data.ActorPoolStrategy(size=workers),
-                num_cpus=cpus, num_gpus=(gpus if stage.gpu else 0) or None,
+                _actor_class(stage, retries),
+                compute=ray.data.ActorPoolStrategy(size=workers),
+                num_cpus=cpus,
+                num_gpus=(gpus if stage.gpu else 0) or None,
             )
         else:
             task = functools.partial(_apply_row, group, retries)

@@ -99,12 +99,21 @@ def _plan_parquet(path: Path, shard_size: int) -> tuple[list[Shard], int]:
     import pyarrow.parquet as pq
 
     rows = pq.ParquetFile(path).metadata.num_rows
-    shards = [{"path": str(path), "format": "parquet", "first": first, "count": min(shard_size, rows - first), "line": 0}
-              for first in range(0, rows, shard_size)]
+    shards = [
+        {"path": str(path), "format": "parquet", "first": first, "count": min(shard_size, rows - first), "line": 0}
+        for first in range(0, rows, shard_size)
+    ]
     return shards, rows
 
 
-def plan_shards(path: str | Path, format: str, shard_size: int, *, labels: bool = True, side_files: dict[str, str | Path] | None = None) -> list[Shard]:
+def plan_shards(
+    path: str | Path,
+    format: str,
+    shard_size: int,
+    *,
+    labels: bool = True,
+    side_files: dict[str, str | Path] | None = None,
+) -> list[Shard]:
     """Cut ``path`` into shards of ``shard_size`` sentences; ``side_files``: name -> file with one line per sentence."""
     from xlner.io import detect_format
 
@@ -209,13 +218,19 @@ def _parse_conll(shard: Shard, lines: list[str]):
 def _parse_jsonl(shard: Shard, lines: list[str]):
     from xlner.io.jsonl import parse_record
 
-    tokens, spans, ids = [], [], []
+    tokens: list[list[str]] = []
+    spans: list[list[list[Any]]] = []
+    ids: list[str | None] = []
     for number, line in enumerate(lines, shard["line"]):
         if not line.strip():
             continue
         try:
-            sentence = parse_record(json.loads(line), shard["first"] + len(tokens), policy=shard.get("policy", "repair"),
-                                    label_names=shard.get("label_names"))
+            sentence = parse_record(
+                json.loads(line),
+                shard["first"] + len(tokens),
+                policy=shard.get("policy", "repair"),
+                label_names=shard.get("label_names"),
+            )
         except json.JSONDecodeError as error:
             raise InputError(f"invalid JSON: {error.msg} (column {error.colno})", shard["path"], number) from None
         except InputError as error:
@@ -235,7 +250,11 @@ def _read_parquet(shard: Shard):
     if "tokens" not in columns:
         raise InputError(f"expected a 'tokens' column, found {', '.join(columns)}", shard["path"])
     tokens = [list(t) for t in table.column("tokens").to_pylist()]
-    ids = [str(i) for i in table.column("id").to_pylist()] if "id" in columns else [str(shard["first"] + k) for k in range(len(tokens))]
+    ids = (
+        [str(i) for i in table.column("id").to_pylist()]
+        if "id" in columns
+        else [str(shard["first"] + k) for k in range(len(tokens))]
+    )
     if shard["labels"] and "spans" in columns:
         spans = [[[s["start"], s["end"], s["label"]] for s in row or []] for row in table.column("spans").to_pylist()]
     else:
@@ -258,7 +277,10 @@ def read_shard(shard: Shard) -> dict[str, Any]:
             spans = [[] for _ in tokens]
             ids = [str(shard["first"] + k) for k in range(len(tokens))]
     if len(tokens) != shard["count"]:
-        raise InputError(f"shard {shard['index']}: expected {shard['count']} sentences, read {len(tokens)} (file changed?)", shard["path"])
+        raise InputError(
+            f"shard {shard['index']}: expected {shard['count']} sentences, read {len(tokens)} (file changed?)",
+            shard["path"],
+        )
     out: dict[str, Any] = {"ids": ids, "tokens": tokens, "spans": spans}
     for name, side in shard["side"].items():
         out[name] = _read_range(side["path"], side["start"], side["end"])

@@ -13,8 +13,17 @@ from xlner.io.formats import OUTPUT_SUFFIXES, output_format, to_hf_dataset, writ
 from xlner.io.jsonl import load_label_names, read_jsonl, read_jsonl_corpus, write_jsonl
 from xlner.io.mmner import read_mmner
 from xlner.io.pairs import read_pairs
-from xlner.io.pharaoh import read_pharaoh, read_pharaoh_with_ids, validate as validate_alignments, write_pharaoh
-from xlner.io.text import Corpus, detect_format, read_corpus, read_lines, read_sentences, read_tokenized, write_tokenized
+from xlner.io.pharaoh import read_pharaoh, read_pharaoh_with_ids, write_pharaoh
+from xlner.io.pharaoh import validate as validate_alignments
+from xlner.io.text import (
+    Corpus,
+    detect_format,
+    read_corpus,
+    read_lines,
+    read_sentences,
+    read_tokenized,
+    write_tokenized,
+)
 
 __all__ = [
     "ConllData",

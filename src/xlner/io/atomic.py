@@ -77,7 +77,9 @@ def is_stdout(path: str | Path | None) -> bool:
 
 
 # Active OutputPlan commit: resolved output path -> list of (temporary file, target) to replace at the end.
-_DEFERRED: contextvars.ContextVar[dict[str, list[tuple[str, Path]]] | None] = contextvars.ContextVar("xlner_deferred", default=None)
+_DEFERRED: contextvars.ContextVar[dict[str, list[tuple[str, Path]]] | None] = contextvars.ContextVar(
+    "xlner_deferred", default=None
+)
 
 
 @contextlib.contextmanager
@@ -230,4 +232,3 @@ def check_outputs(outputs: Mapping[str, Any], inputs: Mapping[str, Any] | None =
                 seen.append((option, path, (resolved, inode)))
             checked[option] = path
     return OutputPlan(checked)
-

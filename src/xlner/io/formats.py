@@ -15,7 +15,13 @@ from xlner.errors import InputError, XlnerError
 from xlner.types import Sentence
 
 #: suffix -> output format
-OUTPUT_SUFFIXES: dict[str, str] = {".conll": "conll", ".txt": "conll", ".tsv": "conll", ".jsonl": "jsonl", ".spacy": "spacy"}
+OUTPUT_SUFFIXES: dict[str, str] = {
+    ".conll": "conll",
+    ".txt": "conll",
+    ".tsv": "conll",
+    ".jsonl": "jsonl",
+    ".spacy": "spacy",
+}
 
 
 def output_format(path: str | Path) -> str:
@@ -63,7 +69,8 @@ def write_docbin(path: str | Path, sentences: Iterable[Sentence]) -> None:
     from xlner.io.atomic import atomic_write
 
     spacy = _spacy()
-    from spacy.tokens import Doc, DocBin, Span as SpacySpan
+    from spacy.tokens import Doc, DocBin
+    from spacy.tokens import Span as SpacySpan
 
     vocab = spacy.blank("xx").vocab
     docbin = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=False)
@@ -110,9 +117,11 @@ def to_hf_dataset(sentences: Iterable[Sentence], label_names: Sequence[str] | st
         ids.append(str(sentence.id if sentence.id is not None else k))
         tokens.append(list(sentence.tokens))
         tags.append([index[tag] for tag in sentence_tags])
-    features = datasets.Features({
-        "id": datasets.Value("string"),
-        "tokens": datasets.Sequence(datasets.Value("string")),
-        "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names)),
-    })
+    features = datasets.Features(
+        {
+            "id": datasets.Value("string"),
+            "tokens": datasets.Sequence(datasets.Value("string")),
+            "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names)),
+        }
+    )
     return datasets.Dataset.from_dict({"id": ids, "tokens": tokens, "ner_tags": tags}, features=features)

@@ -45,7 +45,9 @@ def tag_names(names: Sequence[str]) -> list[str]:
     entity types (``PER, ORG``) become ``O, B-PER, I-PER, B-ORG, I-ORG``."""
     names = [str(name).strip() for name in names]
     if not names or any(not name or any(c in " \t\r\n" for c in name) for name in names):
-        raise InputError(f"bad label names {names!r}: expected tags such as O,B-PER,I-PER or entity types such as PER,ORG")
+        raise InputError(
+            f"bad label names {names!r}: expected tags such as O,B-PER,I-PER or entity types such as PER,ORG"
+        )
     tags = [_is_tag(name) for name in names]
     if all(tags):
         return names
@@ -86,7 +88,10 @@ def load_label_names(value: Sequence[str] | str | Path) -> list[str]:
             except json.JSONDecodeError as error:
                 raise InputError(f"invalid JSON: {error.msg}", text, error.lineno) from None
             if not found:
-                raise InputError('expected a JSON list of label names, {"label_names": [...]}, Hugging Face features or id2label', text)
+                raise InputError(
+                    'expected a JSON list of label names, {"label_names": [...]}, Hugging Face features or id2label',
+                    text,
+                )
             return tag_names(found)
         names = [name for line in lines for name in line.split(",") if name.strip()]
         if not names:
@@ -119,7 +124,10 @@ def _parse(record: Any, index: int) -> tuple[Sentence, list[Any] | None]:
     if raw_tags is not None:
         if not isinstance(raw_tags, list) or len(raw_tags) != len(tokens):
             raise InputError(f'expected "ner_tags": a list of {len(tokens)} tags, one per token')
-        kinds = {"int" if isinstance(t, int) and not isinstance(t, bool) else "str" if isinstance(t, str) else "bad" for t in raw_tags}
+        kinds = {
+            "int" if isinstance(t, int) and not isinstance(t, bool) else "str" if isinstance(t, str) else "bad"
+            for t in raw_tags
+        }
         if "bad" in kinds or len(kinds) > 1:
             raise InputError('expected "ner_tags" to be all strings (B-PER) or all integers (label indices)')
     spans = []
@@ -133,11 +141,14 @@ def _parse(record: Any, index: int) -> tuple[Sentence, list[Any] | None]:
             raise InputError(f"expected a span [start, end, label], found {json.dumps(item, ensure_ascii=False)}")
         start, end, label = item
         if not (0 <= start < end <= len(tokens)):
-            raise InputError(f"span {json.dumps(item, ensure_ascii=False)} is outside 0 <= start < end <= {len(tokens)}")
+            raise InputError(
+                f"span {json.dumps(item, ensure_ascii=False)} is outside 0 <= start < end <= {len(tokens)}"
+            )
         if not label or label == "O" or any(c.isspace() for c in label):
             raise InputError(f"span {json.dumps(item, ensure_ascii=False)} has an invalid label")
         spans.append(Span(start, end, label))
     if both:
+        assert raw_tags is not None  # both: ner_tags and spans are present
         if all(isinstance(t, str) for t in raw_tags) and raw_tags != spans_to_tags(spans, len(tokens)):
             raise InputError('"spans" and "ner_tags" disagree: keep one of them')
         raw_tags = None
@@ -242,7 +253,9 @@ def read_jsonl_corpus(
     return corpus
 
 
-def read_jsonl(path: str | Path, *, policy: str = "strict", label_names: Sequence[str] | str | Path | None = None) -> list[Sentence]:
+def read_jsonl(
+    path: str | Path, *, policy: str = "strict", label_names: Sequence[str] | str | Path | None = None
+) -> list[Sentence]:
     """Read one sentence per non-blank line (either layout); errors name ``FILE:LINE``."""
     return list(read_jsonl_corpus(path, policy=policy, label_names=label_names))
 
@@ -266,7 +279,9 @@ def write_jsonl(
                     check_token(token)
                 for span in sentence.spans:
                     if span.end > len(sentence.tokens):
-                        raise InputError(f"span [{span.start}, {span.end}) is outside the {len(sentence.tokens)} tokens")
+                        raise InputError(
+                            f"span [{span.start}, {span.end}) is outside the {len(sentence.tokens)} tokens"
+                        )
                     check_token(span.label, "label")
                     if span.label == "O":
                         raise InputError(f"span [{span.start}, {span.end}) has the label 'O'")

@@ -60,7 +60,9 @@ def read_mmner(
             open_block = open_block and not blocks[-1][2]  # a blank line ends a sentence that has tokens
         else:
             if not open_block:
-                raise InputError(f"expected {_PREFIX}<id> before the tokens of a sentence, found {stripped!r}", path, number)
+                raise InputError(
+                    f"expected {_PREFIX}<id> before the tokens of a sentence, found {stripped!r}", path, number
+                )
             columns = stripped.split()
             if len(columns) != 2:
                 raise InputError(f"expected TOKEN<TAB>TAG, found {len(columns)} column(s): {stripped!r}", path, number)

@@ -18,7 +18,9 @@ def read_pairs(path: str | Path) -> list[tuple[list[str], list[str]]]:
         cuts = [k for k, token in enumerate(tokens) if token == SEPARATOR]
         if len(cuts) != 1:
             found = "no" if not cuts else str(len(cuts))
-            raise InputError(f"expected 'source tokens ||| target tokens', found {found} ' ||| ' separators", path, number)
+            raise InputError(
+                f"expected 'source tokens ||| target tokens', found {found} ' ||| ' separators", path, number
+            )
         pairs.append((tokens[: cuts[0]], tokens[cuts[0] + 1 :]))
     if not pairs:
         raise InputError("no sentence pair in the file (expected 'source tokens ||| target tokens' lines)", path)

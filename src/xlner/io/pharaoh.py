@@ -44,6 +44,7 @@ def read_pharaoh_with_ids(path: str | Path) -> tuple[list[str | None], list[Alig
     alignments = []
     seen: dict[str, int] = {}
     offset: int | None = None  # integer ids: id - line index, the same on every line
+    sentence_id: str | None
     for number, line in enumerate(read_lines(path), start=1):
         sentence_id, tab, links = line.partition("\t")
         if not tab or _is_links(sentence_id):
@@ -62,7 +63,11 @@ def read_pharaoh_with_ids(path: str | Path) -> tuple[list[str | None], list[Alig
                     offset = int(sentence_id) - (number - 1)
                 elif int(sentence_id) != offset + number - 1:
                     expected = offset + number - 1
-                    raise InputError(f"id {sentence_id} is out of order: expected {expected} (one line per sentence, in order)", path, number)
+                    raise InputError(
+                        f"id {sentence_id} is out of order: expected {expected} (one line per sentence, in order)",
+                        path,
+                        number,
+                    )
         ids.append(sentence_id)
     return ids, alignments
 

@@ -59,7 +59,9 @@ def split_columns(line: str) -> list[str]:
 def check_token(token: object, what: str = "token") -> str:
     """Return ``token`` if it is a non-empty string without whitespace (space, tab, CR, LF), else raise :class:`InputError`."""
     if not isinstance(token, str) or not token or any(c in _FORBIDDEN for c in token):
-        raise InputError(f"invalid {what} {token!r}: must be a non-empty string without whitespace (space, tab, CR, LF)")
+        raise InputError(
+            f"invalid {what} {token!r}: must be a non-empty string without whitespace (space, tab, CR, LF)"
+        )
     return token
 
 
@@ -128,8 +130,13 @@ class Corpus(list):
     """
 
     def __init__(
-        self, sentences: Iterable[Sentence] = (), path: str | Path = "", format: str = "",
-        lines: Sequence[int] | None = None, repairs: int = 0, scheme: str = "",
+        self,
+        sentences: Iterable[Sentence] = (),
+        path: str | Path = "",
+        format: str = "",
+        lines: Sequence[int] | None = None,
+        repairs: int = 0,
+        scheme: str = "",
     ):
         super().__init__(sentences)
         self.path = str(path)

@@ -73,10 +73,14 @@ def project(pairs: Sequence[SentencePair], method: str = "ilp", **options: Any) 
 
 
 def _heuristic_found(pairs: Sequence[SentencePair], opts: dict[str, Any]) -> list[list[tuple[Span, int]]]:
-    """(span, source index) of each pair's heuristic projections (``opts`` resolved)."""
+    """(span, source index) of each pair's heuristic projections (``opts`` resolved; pairs already checked)."""
     from xlner.project.heuristic import heuristic_sources
 
-    return [heuristic_sources(p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, **opts) for p in pairs]
+    found = []
+    for p in pairs:
+        assert p.alignment is not None  # the callers run _check(pairs) first
+        found.append(heuristic_sources(p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, **opts))
+    return found
 
 
 def _heuristic_detailed(pairs: Sequence[SentencePair], opts: dict[str, Any]) -> list[ProjectionResult]:
@@ -85,9 +89,12 @@ def _heuristic_detailed(pairs: Sequence[SentencePair], opts: dict[str, Any]) -> 
 
     results = []
     for pair, found in zip(pairs, _heuristic_found(pairs, opts)):
+        assert pair.alignment is not None  # the callers run _check(pairs) first
         links = target_links(pair.alignment, len(pair.tgt_tokens)) if found else {}
         scores = [alignment_dice(pair.src_spans[e], span, links) for span, e in found]
         sources = [e for _, e in found]
         spans = [span for span, _ in found]
-        results.append(ProjectionResult(spans, scores, sources, confidence(len(pair.src_spans), sources, scores), "heuristic"))
+        results.append(
+            ProjectionResult(spans, scores, sources, confidence(len(pair.src_spans), sources, scores), "heuristic")
+        )
     return results

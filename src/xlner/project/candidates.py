@@ -116,7 +116,9 @@ def generate_candidates(
                     for a, b in found:
                         sub_lo.append(off + a)
                         sub_hi.append(off + b)
-                    whole += [(off + found[x][0], off + found[y][1]) for x in range(len(found)) for y in range(x, len(found))]
+                    whole += [
+                        (off + found[x][0], off + found[y][1]) for x in range(len(found)) for y in range(x, len(found))
+                    ]
         if sub_lo:
             lo, hi = np.array(sub_lo), np.array(sub_hi)
             width = hi - lo
@@ -129,7 +131,9 @@ def generate_candidates(
             parts_s.append(w[:, 0])
             parts_e.append(w[:, 1])
     if extra is not None:
-        more = np.array([(offsets[k] + a, offsets[k] + b) for k, ranges in enumerate(extra) for a, b in ranges], dtype=np.int64)
+        more = np.array(
+            [(offsets[k] + a, offsets[k] + b) for k, ranges in enumerate(extra) for a, b in ranges], dtype=np.int64
+        )
         parts_s.append(more.reshape(-1, 2)[:, 0])
         parts_e.append(more.reshape(-1, 2)[:, 1])
     if not parts_s:
@@ -150,6 +154,9 @@ def generate_candidates(
     ]
 
 
-def candidates_for_pair(tgt_tokens: Sequence[str], src_spans: Sequence[Span], alignment: Iterable[Link], **options) -> Candidates:
+def candidates_for_pair(
+    tgt_tokens: Sequence[str], src_spans: Sequence[Span], alignment: Iterable[Link], **options
+) -> Candidates:
     """Candidates of one sentence pair (options as in :func:`generate_candidates`)."""
-    return generate_candidates([SentencePair([], list(tgt_tokens), list(src_spans), alignment)], **options)[0]
+    pair = SentencePair([], list(tgt_tokens), list(src_spans), frozenset(alignment))
+    return generate_candidates([pair], **options)[0]

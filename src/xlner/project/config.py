@@ -68,7 +68,10 @@ MATCHING_OPTIONS: dict[str, tuple[Any, str]] = {
     "scorer_options": ({}, "scorer name -> options for its factory, e.g. {'ner': {'model': PATH}}"),
     "ner_model": (None, "target NER model (hub name or folder) for the 'ner' score and NER candidates"),
     "nmt_model": (None, "seq2seq MT model (NLLB / M2M-100 / Marian, hub name or folder) for the 'nmt' score"),
-    "encoder": (None, "text encoder (hub name or folder, or NAME:PATH of a registered encoder) for the 'encoder' score"),
+    "encoder": (
+        None,
+        "text encoder (hub name or folder, or NAME:PATH of a registered encoder) for the 'encoder' score",
+    ),
     "device": ("cpu", "device of the model-based scores: cpu, cuda, cuda:1"),
     "src_lang": (None, "source language code (the 'nmt' score with NLLB / M2M-100)"),
     "tgt_lang": (None, "target language code (the 'nmt' score with NLLB / M2M-100)"),

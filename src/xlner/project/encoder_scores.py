@@ -21,7 +21,11 @@ from xlner.registry import registry
 @lru_cache(maxsize=4)
 def load_encoder(encoder: str, options: tuple[tuple[str, Any], ...] = ()) -> Any:
     """A registered encoder name (``hf:PATH`` style is ``hf`` with that model) or a model path/hub name for ``hf``."""
-    name, _, path = encoder.partition(":") if ":" in encoder and encoder.split(":")[0] in registry.encoders.names() else ("hf", "", encoder)
+    name, _, path = (
+        encoder.partition(":")
+        if ":" in encoder and encoder.split(":")[0] in registry.encoders.names()
+        else ("hf", "", encoder)
+    )
     return registry.encoders.create(name, name_or_path=path, **dict(options))
 
 
@@ -55,14 +59,16 @@ class EncoderScorer(FlatScorer):
         src = [tuple(map(str, p.src_tokens)) for p in pairs]
         tgt = [tuple(map(str, p.tgt_tokens)) for p in pairs]
         table = self._embed(src + tgt)
-        ent_vec = np.stack([
-            (table[src[k]][s.end] - table[src[k]][s.start]) / len(s) for k, p in enumerate(pairs) for s in p.src_spans
-        ])
+        ent_vec = np.stack(
+            [(table[src[k]][s.end] - table[src[k]][s.start]) / len(s) for k, p in enumerate(pairs) for s in p.src_spans]
+        )
         sent = index.ent_sent[index.pair_ent]
-        cand_vec = np.stack([
-            (table[tgt[k]][b] - table[tgt[k]][a]) / (b - a)
-            for k, a, b in zip(sent.tolist(), index.pair_start.tolist(), index.pair_end.tolist())
-        ])
+        cand_vec = np.stack(
+            [
+                (table[tgt[k]][b] - table[tgt[k]][a]) / (b - a)
+                for k, a, b in zip(sent.tolist(), index.pair_start.tolist(), index.pair_end.tolist())
+            ]
+        )
         e = ent_vec[index.pair_ent]
         norm = np.linalg.norm(e, axis=1) * np.linalg.norm(cand_vec, axis=1)
         cos = np.divide((e * cand_vec).sum(axis=1), norm, out=np.zeros(len(norm)), where=norm > 0)

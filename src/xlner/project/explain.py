@@ -34,10 +34,23 @@ from xlner.types import SentencePair, Span
 REASONS = ("below threshold", "overlap", "constraint", "no aligned word")
 
 #: Keys every details record has (see the module docstring).
-RECORD_KEYS = ("id", "src_tokens", "tgt_tokens", "src_spans", "alignment", "spans", "unprojected", "status", "confidence", "kept")
+RECORD_KEYS = (
+    "id",
+    "src_tokens",
+    "tgt_tokens",
+    "src_spans",
+    "alignment",
+    "spans",
+    "unprojected",
+    "status",
+    "confidence",
+    "kept",
+)
 
 
-def project_explained(pairs: Sequence[SentencePair], method: str = "ilp", **options: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+def project_explained(
+    pairs: Sequence[SentencePair], method: str = "ilp", **options: Any
+) -> tuple[list[Any], list[dict[str, Any]]]:
     """Project ``pairs`` (as :func:`~xlner.project.project_detailed`); return the results and one record per pair."""
     from xlner.project import _check, project_detailed
 
@@ -64,8 +77,13 @@ def project_explained(pairs: Sequence[SentencePair], method: str = "ilp", **opti
 
 def _entity(pair: SentencePair, e: int) -> dict[str, Any]:
     span = pair.src_spans[e]
-    return {"source": e, "source_text": " ".join(pair.src_tokens[span.start : span.end]), "source_label": span.label,
-            "src_start": span.start, "src_end": span.end}
+    return {
+        "source": e,
+        "source_text": " ".join(pair.src_tokens[span.start : span.end]),
+        "source_label": span.label,
+        "src_start": span.start,
+        "src_end": span.end,
+    }
 
 
 def _links_into(pair: SentencePair, entity: Span, start: int, end: int) -> list[list[int]]:
@@ -77,37 +95,77 @@ def _has_link(pair: SentencePair, entity: Span) -> bool:
     return any(entity.start <= i < entity.end and 0 <= j < n for i, j in pair.alignment or ())
 
 
-def _record(pair: SentencePair, spans: list[dict[str, Any]], unprojected: list[dict[str, Any]], status: str,
-            confidence: float, kept: bool = True) -> dict[str, Any]:
+def _record(
+    pair: SentencePair,
+    spans: list[dict[str, Any]],
+    unprojected: list[dict[str, Any]],
+    status: str,
+    confidence: float,
+    kept: bool = True,
+) -> dict[str, Any]:
     return {
-        "id": pair.id, "src_tokens": list(pair.src_tokens), "tgt_tokens": list(pair.tgt_tokens),
+        "id": pair.id,
+        "src_tokens": list(pair.src_tokens),
+        "tgt_tokens": list(pair.tgt_tokens),
         "src_spans": [[s.start, s.end, s.label] for s in pair.src_spans],
         "alignment": sorted([int(i), int(j)] for i, j in pair.alignment or ()),
-        "spans": spans, "unprojected": unprojected, "status": status, "confidence": float(confidence), "kept": bool(kept),
+        "spans": spans,
+        "unprojected": unprojected,
+        "status": status,
+        "confidence": float(confidence),
+        "kept": bool(kept),
     }
 
 
 def _span(pair: SentencePair, e: int, span: Span, score: float, parts: Mapping[str, float]) -> dict[str, Any]:
     entity = pair.src_spans[e]
-    return {**_entity(pair, e), "label": span.label, "start": span.start, "end": span.end,
-            "text": " ".join(pair.tgt_tokens[span.start : span.end]), "score": float(score),
-            "parts": {k: float(v) for k, v in parts.items()}, "links": _links_into(pair, entity, span.start, span.end)}
+    return {
+        **_entity(pair, e),
+        "label": span.label,
+        "start": span.start,
+        "end": span.end,
+        "text": " ".join(pair.tgt_tokens[span.start : span.end]),
+        "score": float(score),
+        "parts": {k: float(v) for k, v in parts.items()},
+        "links": _links_into(pair, entity, span.start, span.end),
+    }
 
 
 def _candidate(pair: SentencePair, start: int, end: int, score: float, parts: Mapping[str, float]) -> dict[str, Any]:
-    return {"start": int(start), "end": int(end), "text": " ".join(pair.tgt_tokens[start:end]), "score": float(score),
-            "parts": {k: float(v) for k, v in parts.items()}}
+    return {
+        "start": int(start),
+        "end": int(end),
+        "text": " ".join(pair.tgt_tokens[start:end]),
+        "score": float(score),
+        "parts": {k: float(v) for k, v in parts.items()},
+    }
 
 
 def plain_record(pair: SentencePair, confidence: float, status: str, kept: bool = True) -> dict[str, Any]:
     """A record for projections without scores (markers, model transfer): spans from ``pair.tgt_spans``."""
-    spans = [{"source": None, "source_text": None, "source_label": None, "src_start": None, "src_end": None,
-              "label": s.label, "start": s.start, "end": s.end, "text": " ".join(pair.tgt_tokens[s.start : s.end]),
-              "score": None, "parts": {}, "links": []} for s in pair.tgt_spans or []]
+    spans: list[dict[str, Any]] = [
+        {
+            "source": None,
+            "source_text": None,
+            "source_label": None,
+            "src_start": None,
+            "src_end": None,
+            "label": s.label,
+            "start": s.start,
+            "end": s.end,
+            "text": " ".join(pair.tgt_tokens[s.start : s.end]),
+            "score": None,
+            "parts": {},
+            "links": [],
+        }
+        for s in pair.tgt_spans or []
+    ]
     return _record(pair, spans, [], status, confidence, kept)
 
 
-def _explain_matching(pairs: Sequence[SentencePair], results: Sequence[Any], trace: dict[str, Any]) -> list[dict[str, Any]]:
+def _explain_matching(
+    pairs: Sequence[SentencePair], results: Sequence[Any], trace: dict[str, Any]
+) -> list[dict[str, Any]]:
     records = [_record(p, [], [], r.status, r.confidence) for p, r in zip(pairs, results)]
     if not trace.get("active"):
         return records
@@ -132,7 +190,8 @@ def _explain_matching(pairs: Sequence[SentencePair], results: Sequence[Any], tra
             return {name: float(values[flat]) for name, values in parts.items()}
 
         chosen = sorted(
-            (int(index.pair_start[f]), int(index.pair_end[f]), int(index.pair_ent[f] - ent_off[k]), int(f)) for f in trace["chosen"][k]
+            (int(index.pair_start[f]), int(index.pair_end[f]), int(index.pair_ent[f] - ent_off[k]), int(f))
+            for f in trace["chosen"][k]
         )  # the order of result.spans (xlner.project.matching.match)
         for span, (*_, e, flat) in zip(result.spans, chosen):
             record["spans"].append(_span(pair, e, span, fused[flat], parts_of(flat)))
@@ -145,7 +204,11 @@ def _explain_matching(pairs: Sequence[SentencePair], results: Sequence[Any], tra
             positive = flats[fused[flats] > 0]
             if len(positive):
                 best = int(positive[np.argmax(fused[positive])])
-                free = [f for f in positive.tolist() if not any(index.pair_start[f] < b and a < index.pair_end[f] for a, b in taken)]
+                free = [
+                    f
+                    for f in positive.tolist()
+                    if not any(index.pair_start[f] < b and a < index.pair_end[f] for a, b in taken)
+                ]
                 reason = "constraint" if free else "overlap"
             elif n_cand and raw[flats].max() > 0:
                 best, reason = int(flats[np.argmax(raw[flats])]), "below threshold"
@@ -158,7 +221,9 @@ def _explain_matching(pairs: Sequence[SentencePair], results: Sequence[Any], tra
     return records
 
 
-def _explain_heuristic(pairs: Sequence[SentencePair], results: Sequence[Any], options: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _explain_heuristic(
+    pairs: Sequence[SentencePair], results: Sequence[Any], options: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     from xlner.project.config import resolve_options
     from xlner.project.heuristic import MarkGlue, aligned_runs, alignment_dice, has_mark_token, target_links
 
@@ -166,19 +231,30 @@ def _explain_heuristic(pairs: Sequence[SentencePair], results: Sequence[Any], op
     records = []
     for pair, result in zip(pairs, results):
         links = target_links(pair.alignment or (), len(pair.tgt_tokens))
-        spans = [_span(pair, e, span, score, {"alignment": score}) for span, score, e in zip(result.spans, result.scores, result.sources)]
+        spans = [
+            _span(pair, e, span, score, {"alignment": score})
+            for span, score, e in zip(result.spans, result.scores, result.sources)
+        ]
         glue = MarkGlue.of(pair.tgt_tokens) if opts["glue_marks"] and has_mark_token(pair.tgt_tokens) else None
         glued_links, glued_tokens = links, pair.tgt_tokens
         if glue is not None and glue.changed:
-            glued_links, glued_tokens = target_links(glue.alignment(pair.alignment or ()), len(glue.words)), list(glue.words)
+            glued_links, glued_tokens = (
+                target_links(glue.alignment(pair.alignment or ()), len(glue.words)),
+                list(glue.words),
+            )
         unprojected = []
         for e, entity in enumerate(pair.src_spans):
             if e in set(result.sources):
                 continue
             runs = aligned_runs(
-                entity.start, entity.end, glued_links, merge_distance=opts["merge_distance"],
-                merge_only_if_not_first_word_aligned=opts["merge_only_if_not_first_word_aligned"], tgt_tokens=glued_tokens,
-                drop_punctuation_runs=opts["drop_punctuation_runs"], ignore_punctuation_links=opts["ignore_punctuation_links"],
+                entity.start,
+                entity.end,
+                glued_links,
+                merge_distance=opts["merge_distance"],
+                merge_only_if_not_first_word_aligned=opts["merge_only_if_not_first_word_aligned"],
+                tgt_tokens=glued_tokens,
+                drop_punctuation_runs=opts["drop_punctuation_runs"],
+                ignore_punctuation_links=opts["ignore_punctuation_links"],
             )
             if glue is not None and glue.changed:
                 runs = [(s.start, s.end) for s in (glue.span(Span(a, b, "X")) for a, b in runs)]
@@ -191,7 +267,13 @@ def _explain_heuristic(pairs: Sequence[SentencePair], results: Sequence[Any], op
             best = sorted(passing or runs, key=lambda r: (sign * (r[1] - r[0]), r[0]))[0]
             score = alignment_dice(entity, Span(best[0], best[1], entity.label), links)
             reason = "overlap" if passing else "below threshold"
-            unprojected.append({**_entity(pair, e), "reason": reason, "candidate": _candidate(pair, best[0], best[1], score, {"alignment": score})})
+            unprojected.append(
+                {
+                    **_entity(pair, e),
+                    "reason": reason,
+                    "candidate": _candidate(pair, best[0], best[1], score, {"alignment": score}),
+                }
+            )
         records.append(_record(pair, spans, unprojected, result.status, result.confidence))
     return records
 
@@ -222,9 +304,13 @@ def read_details(path: str | Path) -> list[dict[str, Any]]:
             record = json.loads(line)
         except json.JSONDecodeError as error:
             raise InputError(f"not JSON ({error.msg})", path, number) from None
-        missing = [key for key in ("src_tokens", "tgt_tokens", "spans") if not isinstance(record, dict) or key not in record]
+        missing = [
+            key for key in ("src_tokens", "tgt_tokens", "spans") if not isinstance(record, dict) or key not in record
+        ]
         if missing:
-            raise InputError(f"not a details record (missing {', '.join(missing)}; write one with --details)", path, number)
+            raise InputError(
+                f"not a details record (missing {', '.join(missing)}; write one with --details)", path, number
+            )
         records.append(record)
     if not records:
         raise InputError("no details record in the file", path)

@@ -38,22 +38,59 @@ _NGRAMS_ONLY = {"ngrams": True, "aligned_subranges": False, "runs": False}
 
 #: Fusion presets for the candidate-matching methods (merged into xlner.project.config.PRESETS).
 FUSION_PRESETS: dict[str, dict[str, Any]] = {
-    "align": {"weights": {"alignment": 1.0}, "alignment_mode": "links", "threshold": 0.0, "constraint": "<=1",
-              "ngrams": False, "normalize": "none"},
-    "ner": {"weights": {"ner": 1.0}, **_NGRAMS_ONLY, "threshold": 0.1, "constraint": "<=1",
-            "scorer_options": {"ner": {"mode": "label"}}, "normalize": "none"},
+    "align": {
+        "weights": {"alignment": 1.0},
+        "alignment_mode": "links",
+        "threshold": 0.0,
+        "constraint": "<=1",
+        "ngrams": False,
+        "normalize": "none",
+    },
+    "ner": {
+        "weights": {"ner": 1.0},
+        **_NGRAMS_ONLY,
+        "threshold": 0.1,
+        "constraint": "<=1",
+        "scorer_options": {"ner": {"mode": "label"}},
+        "normalize": "none",
+    },
     "nmt": {"weights": {"nmt": 1.0}, **_NGRAMS_ONLY, "threshold": 0.0, "constraint": "<=1", "normalize": "none"},
-    "align_ner": {"weights": {"alignment": 1.0, "ner": 1.0}, **_ALIGN, "threshold": 0.1,
-                  "scorer_options": {"ner": {"mode": "any"}}, "normalize": "clip"},
-    "align_ner_per_class": {"weights": {"alignment": 1.0, "ner": 1.0}, **_ALIGN, "threshold": 0.1,
-                            "scorer_options": {"ner": {"mode": "label"}}, "normalize": "clip"},
+    "align_ner": {
+        "weights": {"alignment": 1.0, "ner": 1.0},
+        **_ALIGN,
+        "threshold": 0.1,
+        "scorer_options": {"ner": {"mode": "any"}},
+        "normalize": "clip",
+    },
+    "align_ner_per_class": {
+        "weights": {"alignment": 1.0, "ner": 1.0},
+        **_ALIGN,
+        "threshold": 0.1,
+        "scorer_options": {"ner": {"mode": "label"}},
+        "normalize": "clip",
+    },
     "align_nmt": {"weights": {"alignment": 1.0, "nmt": 1.0}, **_ALIGN, "threshold": 0.1, "normalize": "entity-max"},
-    "ner_spans_nmt": {"weights": {"nmt": 1.0}, "ner_candidates": "only", "threshold": 0.0, "constraint": "<=1",
-                      "normalize": "none"},
-    "all_fusion": {"weights": {"alignment": 1.0, "ner": 1.0, "nmt": 1.0}, **_ALIGN, "threshold": 0.1,
-                   "scorer_options": {"ner": {"mode": "label"}}, "normalize": "entity-max"},
-    "all_fusion_string": {"weights": {"alignment": 1.0, "ner": 1.0, "nmt": 1.0, "string": 0.25}, **_ALIGN,
-                          "threshold": 0.1, "scorer_options": {"ner": {"mode": "label"}}, "normalize": "entity-max"},
+    "ner_spans_nmt": {
+        "weights": {"nmt": 1.0},
+        "ner_candidates": "only",
+        "threshold": 0.0,
+        "constraint": "<=1",
+        "normalize": "none",
+    },
+    "all_fusion": {
+        "weights": {"alignment": 1.0, "ner": 1.0, "nmt": 1.0},
+        **_ALIGN,
+        "threshold": 0.1,
+        "scorer_options": {"ner": {"mode": "label"}},
+        "normalize": "entity-max",
+    },
+    "all_fusion_string": {
+        "weights": {"alignment": 1.0, "ner": 1.0, "nmt": 1.0, "string": 0.25},
+        **_ALIGN,
+        "threshold": 0.1,
+        "scorer_options": {"ner": {"mode": "label"}},
+        "normalize": "entity-max",
+    },
 }
 
 
@@ -74,11 +111,11 @@ def model_scorer_options(
         "nmt": {"model": nmt_model, "device": device, "src_lang": src_lang, "tgt_lang": tgt_lang},
         "encoder": {"model": encoder, "device": device},
     }
-    extra = {name: dict(opts or {}) for name, opts in (extra or {}).items()}
-    out = {name: opts for name, opts in extra.items()}
+    overrides = {name: dict(opts or {}) for name, opts in (extra or {}).items()}
+    out = {name: opts for name, opts in overrides.items()}
     for name in weights:
         if name in base:
-            out[name] = {**base[name], **extra.get(name, {})}
+            out[name] = {**base[name], **overrides.get(name, {})}
     return out
 
 
@@ -97,8 +134,13 @@ def normalise_flat(index: Any, flat: np.ndarray, how: str = "none") -> np.ndarra
     return np.divide(flat, scale, out=np.zeros(len(flat)), where=scale > 0)
 
 
-def fuse_flat(index: Any, weights: Mapping[str, float], scores: Mapping[str, np.ndarray], normalize: str = "none",
-              threshold: float = 0.0) -> np.ndarray:
+def fuse_flat(
+    index: Any,
+    weights: Mapping[str, float],
+    scores: Mapping[str, np.ndarray],
+    normalize: str = "none",
+    threshold: float = 0.0,
+) -> np.ndarray:
     """Weighted mean of the normalised flat scores; fused values below ``threshold`` become 0."""
     total = float(sum(weights.values()))
     if total <= 0:

@@ -80,7 +80,9 @@ class MarkGlue:
 
     def alignment(self, alignment: Iterable[Link]) -> frozenset[Link]:
         """Links onto tokens as links onto glued words (links outside the target are dropped)."""
-        word_of = [w for w, (a, b) in enumerate(zip(self.starts, self.starts[1:] + (self.n_tokens,))) for _ in range(a, b)]
+        word_of = [
+            w for w, (a, b) in enumerate(zip(self.starts, self.starts[1:] + (self.n_tokens,))) for _ in range(a, b)
+        ]
         return frozenset((i, word_of[j]) for i, j in alignment if 0 <= j < self.n_tokens)
 
     def span(self, span: Span) -> Span:

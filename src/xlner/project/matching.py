@@ -281,12 +281,19 @@ def match(
         from xlner.project.fusion import model_scorer_options
 
         scorer_options = model_scorer_options(
-            weights, scorer_options, ner_model=ner_model, nmt_model=nmt_model, encoder=encoder, device=device,
-            src_lang=src_lang, tgt_lang=tgt_lang,
+            weights,
+            scorer_options,
+            ner_model=ner_model,
+            nmt_model=nmt_model,
+            encoder=encoder,
+            device=device,
+            src_lang=src_lang,
+            tgt_lang=tgt_lang,
         )
     parts: dict[str, np.ndarray] | None = {} if trace is not None else None
     fused = fused_scores(index, weights, alignment_mode, threshold, scorer_options, normalize, parts)
     if copies is not None:  # a unique word-for-word copy of an entity scores at least exact_match_score
+        assert exact_match_score is not None  # copies are only looked for with exact_match_score
         at = copy_pairs(index, copies)
         fused[at] = np.maximum(fused[at], exact_match_score)
     lap("scores")
@@ -310,8 +317,10 @@ def match(
     picked = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
     picked_items = iter(
         zip(
-            index.pair_start[picked].tolist(), index.pair_end[picked].tolist(),
-            (index.pair_ent[picked] - ent_off[index.ent_sent[index.pair_ent[picked]]]).tolist(), fused[picked].tolist(),
+            index.pair_start[picked].tolist(),
+            index.pair_end[picked].tolist(),
+            (index.pair_ent[picked] - ent_off[index.ent_sent[index.pair_ent[picked]]]).tolist(),
+            fused[picked].tolist(),
         )
     )
     results = [ProjectionResult() for _ in pairs]
@@ -323,8 +332,9 @@ def match(
                 status[k] = "relaxed"  # entities without a positive candidate were skipped
         items = sorted(next(picked_items) for _ in range(len(flat_pairs)))
         spans = [Span(a, b, pair.src_spans[e].label) for a, b, e, _ in items]
-        if glues[k] is not None and glues[k].changed:
-            spans = [glues[k].span(span) for span in spans]
+        glue = glues[k]
+        if glue is not None and glue.changed:
+            spans = [glue.span(span) for span in spans]
         sources = [e for _, _, e, _ in items]
         scores = [f for *_, f in items]
         results[active[k]] = ProjectionResult(
@@ -332,8 +342,18 @@ def match(
         )
     lap("results")
     if trace is not None:
-        trace.update(active=active, batch=batch, glues=glues, index=index, fused=fused, parts=parts, chosen=chosen,
-                     weights=weights, threshold=threshold, constraint=constraint)
+        trace.update(
+            active=active,
+            batch=batch,
+            glues=glues,
+            index=index,
+            fused=fused,
+            parts=parts,
+            chosen=chosen,
+            weights=weights,
+            threshold=threshold,
+            constraint=constraint,
+        )
     return results
 
 

@@ -76,8 +76,12 @@ class NerModel:
         tagger = self.tagger
         for _, batch in length_sorted_batches(todo, tagger.batch_size):
             encoded = tagger.tokenizer(
-                [list(k) for k in batch], is_split_into_words=True, truncation=True,
-                max_length=self.max_length, padding=True, return_tensors="pt",
+                [list(k) for k in batch],
+                is_split_into_words=True,
+                truncation=True,
+                max_length=self.max_length,
+                padding=True,
+                return_tensors="pt",
             )
             word_ids = [encoded.word_ids(b) for b in range(len(batch))]
             inputs = {k: v.to(tagger.model.device) for k, v in encoded.items()}
@@ -166,7 +170,12 @@ class NerScorer(FlatScorer):
             return self.model.types.index(name)
         if label not in self._warned:
             self._warned.add(label)
-            log.warning("NER model %s has no type %r (types: %s); its entities score 0", self.model.model_name, name, self.model.types)
+            log.warning(
+                "NER model %s has no type %r (types: %s); its entities score 0",
+                self.model.model_name,
+                name,
+                self.model.types,
+            )
         return -1
 
     def score_flat(self, index: PairIndex) -> np.ndarray:
@@ -193,7 +202,9 @@ class NerScorer(FlatScorer):
             flat[index.block[k] : index.block[k + 1]] = block.ravel()
         return flat
 
-    def _apply_boost(self, block: np.ndarray, entities: Sequence[Span], cands: Candidates, predicted: list[Span]) -> None:
+    def _apply_boost(
+        self, block: np.ndarray, entities: Sequence[Span], cands: Candidates, predicted: list[Span]
+    ) -> None:
         where = {(a, b): k for k, (a, b) in enumerate(cands.spans())}
         for span in predicted:
             k = where.get((span.start, span.end))
@@ -212,7 +223,11 @@ def make_ner_scorer(**options: Any) -> NerScorer:
 
 
 def ner_candidates(
-    pairs: Sequence, model: str, labels: str = "any", device: str = "cpu", batch_size: int = 32,
+    pairs: Sequence,
+    model: str | None,
+    labels: str = "any",
+    device: str = "cpu",
+    batch_size: int = 32,
     label_map: Mapping[str, str] | None = None,
 ) -> list[Candidates]:
     """The target NER model's predicted spans per pair; ``labels="match"`` keeps those labelled like a source entity."""
@@ -236,7 +251,12 @@ def merge_candidates(*sets: Sequence[Candidates]) -> list[Candidates]:
 
 
 def add_ner_candidates(
-    pairs: Sequence, candidates: Sequence[Candidates], how: str, model: str | None, labels: str = "any", device: str = "cpu"
+    pairs: Sequence,
+    candidates: Sequence[Candidates],
+    how: str,
+    model: str | None,
+    labels: str = "any",
+    device: str = "cpu",
 ) -> list[Candidates]:
     """``how="add"``: the NER spans merged with ``candidates``; ``"only"``: the NER spans alone."""
     if how not in ("add", "only"):

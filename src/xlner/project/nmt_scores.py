@@ -49,7 +49,9 @@ class ForcedDecoder:
         if self.family == "marian":
             return
         if not src_lang or not tgt_lang:
-            raise XlnerError(f"the nmt score with {self.model_name!r} needs the languages: options src_lang= and tgt_lang=")
+            raise XlnerError(
+                f"the nmt score with {self.model_name!r} needs the languages: options src_lang= and tgt_lang="
+            )
         self.tokenizer.src_lang = model_code(src_lang, self.family)
         self.tokenizer.tgt_lang = model_code(tgt_lang, self.family)
 
@@ -89,7 +91,9 @@ class ForcedDecoder:
                 for r, k in enumerate(rows):
                     states[k] = hidden[r, : len(encoded_src[k])]
             out = [0.0] * len(items)
-            pair_order = sorted(range(len(items)), key=lambda k: -(len(labels[k]) + len(encoded_src[src_index[items[k][0]]])))
+            pair_order = sorted(
+                range(len(items)), key=lambda k: -(len(labels[k]) + len(encoded_src[src_index[items[k][0]]]))
+            )
             chunks = range(0, len(pair_order), self.batch_size)
             for first in tqdm(chunks, desc="nmt score", unit="batch", disable=len(chunks) < 4, leave=False):
                 rows = pair_order[first : first + self.batch_size]
@@ -103,8 +107,10 @@ class ForcedDecoder:
                 target, target_mask = _pad([labels[k] for k in rows], pad)
                 decoder_input = torch.cat([torch.full((len(rows), 1), start, dtype=torch.long), target[:, :-1]], dim=1)
                 logits = net(
-                    encoder_outputs=BaseModelOutput(last_hidden_state=hidden), attention_mask=enc_mask,
-                    decoder_input_ids=decoder_input.to(device), decoder_attention_mask=target_mask.to(device),
+                    encoder_outputs=BaseModelOutput(last_hidden_state=hidden),
+                    attention_mask=enc_mask,
+                    decoder_input_ids=decoder_input.to(device),
+                    decoder_attention_mask=target_mask.to(device),
                 ).logits.float()
                 logp = logits.log_softmax(-1).gather(-1, target.clamp(min=0).to(device)[..., None])[..., 0].cpu()
                 counted = target_mask.clone()

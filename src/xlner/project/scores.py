@@ -142,6 +142,7 @@ def soft_dice_flat(
     if src_count is None:
         score /= index.pair_words + index.pair_len
         return score
+    assert tgt_counted is not None, "tgt_counted is given together with src_count"
     counted = _prefix(tgt_counted)
     denominator = src_count[index.pair_ent] + counted[index.sent_at_end] - counted[index.sent_at_start]
     return np.divide(score, denominator, out=np.zeros(len(score)), where=denominator > 0)
@@ -362,7 +363,9 @@ def string_word_matrix(index: PairIndex) -> np.ndarray:
     tok_sent = np.repeat(sentences, [len(toks) for toks in tgt_ids])
     tok_pos = ramp(np.array([len(toks) for toks in tgt_ids]))
     gram = np.concatenate([g for toks in tgt_ids for g in toks])
-    src_ids = [_gram_ids(index.pairs[k].src_tokens[i]) for k, i in zip(index.word_sent.tolist(), index.word_src.tolist())]
+    src_ids = [
+        _gram_ids(index.pairs[k].src_tokens[i]) for k, i in zip(index.word_sent.tolist(), index.word_src.tolist())
+    ]
     src_n = np.array([len(g) for g in src_ids], dtype=np.int64)
     src_gram = np.concatenate(src_ids)
     size = len(_GRAM_IDS) + 1
@@ -390,7 +393,9 @@ def word_similarity(a: str, b: str) -> float:
 
 def string_matrix(src_words: Sequence[str], tgt_words: Sequence[str]) -> np.ndarray:
     """(len(src_words), len(tgt_words)) matrix of :func:`word_similarity`."""
-    return np.array([[word_similarity(a, b) for b in tgt_words] for a in src_words]).reshape(len(src_words), len(tgt_words))
+    return np.array([[word_similarity(a, b) for b in tgt_words] for a in src_words]).reshape(
+        len(src_words), len(tgt_words)
+    )
 
 
 class StringScorer(FlatScorer):

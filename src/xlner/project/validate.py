@@ -72,11 +72,19 @@ def number(minimum: float | None = None, maximum: float | None = None) -> Checke
                 value = float(value.strip())
             except ValueError:
                 raise _fail(name, value, "a number") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or value != value
+            or value in (float("inf"), float("-inf"))
+        ):
             raise _fail(name, value, "a finite number")
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            bounds = f"in [{minimum}, {maximum}]" if minimum is not None and maximum is not None else (
-                f">= {minimum}" if minimum is not None else f"<= {maximum}")
+            bounds = (
+                f"in [{minimum}, {maximum}]"
+                if minimum is not None and maximum is not None
+                else (f">= {minimum}" if minimum is not None else f"<= {maximum}")
+            )
             raise _fail(name, value, f"a number {bounds}")
         return float(value) if isinstance(value, float) else value
 

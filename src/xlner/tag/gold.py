@@ -17,7 +17,9 @@ from xlner.types import Span
 class GoldTagger:
     """Return the spans a labelled file gives each sentence."""
 
-    def __init__(self, path: str | Path, format: str = "auto", policy: str = "repair", label_map: Mapping[str, str] | None = None):
+    def __init__(
+        self, path: str | Path, format: str = "auto", policy: str = "repair", label_map: Mapping[str, str] | None = None
+    ):
         from xlner.io import read_sentences
 
         self.path = Path(path)

@@ -88,7 +88,12 @@ class HFTagger:
         for _, ids in length_sorted_batches(todo, self.batch_size, key=lambda i: len(sentences[i])):
             batch = [list(sentences[i]) for i in ids]
             encoded = self.tokenizer(
-                batch, is_split_into_words=True, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt"
+                batch,
+                is_split_into_words=True,
+                truncation=True,
+                max_length=self.max_length,
+                padding=True,
+                return_tensors="pt",
             )
             word_ids = [encoded.word_ids(b) for b in range(len(batch))]
             inputs = {k: v.to(self.model.device) for k, v in encoded.items()}
@@ -104,7 +109,12 @@ class HFTagger:
             if word is not None:
                 positions.setdefault(word, []).append(position)
         if len(positions) < n_words:
-            log.warning("sentence of %d words truncated to %d by max_length=%d; the rest is tagged O", n_words, len(positions), self.max_length)
+            log.warning(
+                "sentence of %d words truncated to %d by max_length=%d; the rest is tagged O",
+                n_words,
+                len(positions),
+                self.max_length,
+            )
         tags = []
         for word in range(n_words):
             rows = positions.get(word)
@@ -123,7 +133,9 @@ class HFTagger:
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
         """Entity spans per sentence (word indices)."""
-        return [self.label_map.apply(tags_to_spans(tags, self.scheme, "repair")[0]) for tags in self.word_labels(sentences)]
+        return [
+            self.label_map.apply(tags_to_spans(tags, self.scheme, "repair")[0]) for tags in self.word_labels(sentences)
+        ]
 
 
 @registry.taggers.register("hf")

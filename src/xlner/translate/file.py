@@ -70,14 +70,20 @@ class FileTranslator:
             for key in (lang.iso1, lang.iso3, lang.nllb, tgt_lang):
                 if key in value:
                     return str(value[key])
-            raise InputError(f"no translation into {tgt_lang!r} (keys: {', '.join(map(str, value))})", self.path, number)
+            raise InputError(
+                f"no translation into {tgt_lang!r} (keys: {', '.join(map(str, value))})", self.path, number
+            )
         if isinstance(value, list):
             return " ".join(map(str, value))
         if not isinstance(value, str):
-            raise InputError(f"expected a string, a token list or a {{lang: text}} object under {self.field!r}", self.path, number)
+            raise InputError(
+                f"expected a string, a token list or a {{lang: text}} object under {self.field!r}", self.path, number
+            )
         return value
 
-    def translate(self, sentences: Sequence[str], src_lang: str, tgt_lang: str, ids: Sequence[str | None] | None = None) -> list[str]:
+    def translate(
+        self, sentences: Sequence[str], src_lang: str, tgt_lang: str, ids: Sequence[str | None] | None = None
+    ) -> list[str]:
         """The file's translations of ``sentences`` (matched by ``ids`` when given and the file has ids)."""
         rows = self._read()
         if ids is not None and any(i is not None for i in ids) and any(i is not None for i in self._ids):
@@ -99,7 +105,9 @@ class FileTranslator:
 
 
 @registry.translators.register("file")
-def make_file_translator(path: str | Path | None = None, translations: str | Path | None = None, **options: Any) -> FileTranslator:
+def make_file_translator(
+    path: str | Path | None = None, translations: str | Path | None = None, **options: Any
+) -> FileTranslator:
     """``file``: precomputed translations (options: path (alias translations), field, id_field)."""
     path = path or translations
     if path is None:

@@ -27,7 +27,9 @@ class Language:
     m2m: str | None
 
 
-def _lang(iso3: str, name: str, iso1: str | None, script: str | None = "Latn", m2m: bool = True, nllb3: str | None = None) -> Language:
+def _lang(
+    iso3: str, name: str, iso1: str | None, script: str | None = "Latn", m2m: bool = True, nllb3: str | None = None
+) -> Language:
     nllb = None if script is None else f"{nllb3 or iso3}_{script}"
     return Language(iso3, name, iso1, nllb, iso1 if (m2m and iso1) else None)
 
