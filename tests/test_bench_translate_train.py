@@ -48,6 +48,7 @@ def test_pairs_are_parallel(shared_data):
     assert english[1].tokens == ["Peter", "Blackburn"] and english[1].spans == [Span(0, 2, "PER")]
 
 
+@pytest.mark.slow
 def test_small_run_on_hau(shared_data, tmp_path):
     options = dict(max_train=300, max_test=300, extra=False, crf_options=SMALL_CRF, n_bootstrap=200)
     result = run_language("hau", tmp_path, **options)

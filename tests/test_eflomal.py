@@ -64,6 +64,7 @@ def test_directional_links_are_in_source_target_orientation():
         assert len({i for i, _ in r}) == len(r)
 
 
+@pytest.mark.slow
 def test_empty_long_and_unusual_tokens(corpus):
     pairs, gold = corpus
     long_src = [f"s{k % 40}" for k in range(MAX_TOKENS + 300)]

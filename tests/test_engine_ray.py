@@ -20,6 +20,8 @@ from xlner.io import read_conll, read_sentences, write_conll, write_jsonl
 from xlner.pipeline import Component
 from xlner.types import Sentence
 
+pytestmark = pytest.mark.slow  # left out of the fast loop (CONTRIBUTING.md)
+
 TESTS = Path(__file__).resolve().parent
 N_TRAIN = 200
 EFLOMAL = {"progress": False, "seed": 0}

@@ -318,6 +318,7 @@ tagger_options = {{path = "{bam}/transalign/sample_data/test-translate-bam-en-pr
 
 @pytest.mark.hf
 @pytest.mark.shared_data
+@pytest.mark.slow
 def test_experiment_end_to_end_on_real_data(tmp_path, clip_models, shared_data):
     import time
 

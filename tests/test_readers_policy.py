@@ -481,3 +481,34 @@ def test_translate_test_output_equal_to_gold_is_an_error_and_gold_is_kept(tmp_pa
         args += ["--shard-size", "1"]
     one_error(runner.invoke(app, args), "--output and --gold name the same file")
     assert gold.read_text() == before
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+def test_translate_train_policy_strict_also_when_sharded(tmp_path, sharded):
+    source = write(tmp_path / "en.conll", "Anna I-PER\nlaughs O\n\nin O\nBerlin B-LOC\n")
+    out = tmp_path / "out.conll"
+    args = [
+        "translate-train",
+        str(source),
+        "--lang",
+        "deu",
+        "-o",
+        str(out),
+        "--translator",
+        "file",
+        "--translations",
+        str(write(tmp_path / "de.txt", "Anna lacht\nin Berlin\n")),
+        "--tokenizer",
+        "whitespace",
+        "--method",
+        "heuristic",
+        "--no-cache",
+    ]
+    if sharded:
+        args += ["--shard-size", "1"]
+    strict = runner.invoke(app, [*args, "--policy", "strict"])
+    assert strict.exit_code == 2 and "I-PER after O" in strict.output and "Traceback" not in strict.output
+    assert not out.exists()
+    result = runner.invoke(app, args)  # the default policy reads I-PER after O as B-PER, as seqeval does
+    assert result.exit_code == 0, result.output
+    assert out.read_text().count("\n\n") == 2  # both sentences written

@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 from xlner.cli import app
 from xlner.io import read_conll, write_conll, write_pharaoh
 
+pytestmark = pytest.mark.slow  # left out of the fast loop (CONTRIBUTING.md)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 N = 100

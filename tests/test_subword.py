@@ -103,9 +103,10 @@ def test_parse_subword_rejects(bad):
 def test_aligner_options_are_canonical_and_checked():
     assert EflomalAligner(subword={"tgt": 16000}).subword == "src=none,tgt=16000"
     assert EflomalAligner(subword=8000).subword == "8000"
-    base = EflomalAligner().config()
-    assert "subword" not in base and "runs" not in base  # defaults keep old cache keys
-    assert EflomalAligner(subword="auto", runs=3).config() == {**base, "subword": "auto", "runs": 3}
+    base = EflomalAligner(subword="none", subword_vote=False).config()
+    assert {"subword", "runs", "subword_vote"}.isdisjoint(base)  # the plain aligner keeps the old cache keys
+    assert EflomalAligner().config()["subword"] == "auto"  # the offline recipe's default is part of the key
+    assert EflomalAligner(subword="auto", runs=3, subword_vote=False).config() == {**base, "subword": "auto", "runs": 3}
     for runs in (0, -1, 1.5, True):
         with pytest.raises(XlnerError, match="runs"):
             EflomalAligner(runs=runs)
@@ -202,7 +203,7 @@ def test_subword_alignment_links_words_through_pieces(monkeypatch, cache):
 
     monkeypatch.setattr(eflomal, "_eflomal_runs", runs)
     monkeypatch.setattr(subword, "segment_sentences", segment)
-    aligner = EflomalAligner(progress=False, subword="src=40,tgt=none", symmetrization="union")
+    aligner = EflomalAligner(progress=False, subword="src=40,tgt=none", symmetrization="union", subword_vote=False)
     forward, reverse = aligner.align_directional(pairs)
     _, owners, _ = seen["segments"]
     assert any(len(o) > len(s) for o, (s, _) in zip(owners, pairs))  # source words were split
@@ -222,11 +223,11 @@ def f1(pred, gold):
 
 def test_subwords_align_morphemes():
     pairs, gold = morphology_corpus(300)
-    words = EflomalAligner(progress=False).align(pairs)
-    pieces = EflomalAligner(progress=False, subword="src=40,tgt=none").align(pairs)
+    words = EflomalAligner(progress=False, subword="none").align(pairs)
+    pieces = EflomalAligner(progress=False, subword="src=40,tgt=none", subword_vote=False).align(pairs)
     assert f1(pieces, gold) > 0.85
     assert f1(pieces, gold) > f1(words, gold)
-    assert EflomalAligner(progress=False, subword="src=40,tgt=none").align(pairs) == pieces
+    assert EflomalAligner(progress=False, subword="src=40,tgt=none", subword_vote=False).align(pairs) == pieces
 
 
 def reference_align(pairs, seed=0, symmetrization="grow-diag-final-and", lowercase=True):
@@ -336,8 +337,8 @@ def test_subword_vote_combines_word_and_subword_links():
     from xlner.align.eflomal import vote
 
     pairs, _ = morphology_corpus(150, seed=3)
-    sub = EflomalAligner(progress=False, subword="40", n_samplers=1)
-    words = EflomalAligner(progress=False, n_samplers=1)
+    sub = EflomalAligner(progress=False, subword="40", n_samplers=1, subword_vote=False)
+    words = EflomalAligner(progress=False, n_samplers=1, subword="none")
     expected = [vote(links, 3) for links in zip(*sub.align_directional(pairs), *words.align_directional(pairs))]
     voted = EflomalAligner(progress=False, subword="40", n_samplers=1, subword_vote=True)
     assert voted.align(pairs) == expected

@@ -12,9 +12,9 @@ from __future__ import annotations
 #: Symmetrization of eflomal's forward and reverse links.
 SYMMETRIZATION = "intersection"
 #: Subword segmentation for eflomal ("none": words; see xlner.align.subword).
-SUBWORD = "none"
+SUBWORD = "auto"
 #: With subwords, also align words and keep links that 3 of the 4 directional alignments share.
-SUBWORD_VOTE = False
+SUBWORD_VOTE = True
 #: Seeded eflomal runs whose links are voted on (1: one run).
 EFLOMAL_RUNS = 1
 #: Projection method, and the preset each method uses when none is named.

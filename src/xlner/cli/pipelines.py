@@ -171,6 +171,8 @@ def _run_sharded(kind: str, input: Path, opts: dict[str, Any], spec: Any):
         batch_tokens=opts.get("batch_tokens"),
         details=opts.get("details"),
         ray_options=ray_options,
+        policy=opts.get("policy") or "repair",
+        label_names=opts.get("label_names"),
     )
 
 

@@ -400,6 +400,8 @@ def run_job(
     engine: str = "local",
     retries: int = 2,
     ray_options: RayOptions | None = None,
+    policy: str = "repair",
+    label_names: Any = None,
     **options: Any,
 ) -> JobResult:
     """Run translate-``kind`` (``"train"`` or ``"test"``) over ``input`` shard by shard on ``engine``.
@@ -410,7 +412,8 @@ def run_job(
     ``shards_dir`` (default ``<output>.shards``) receives one output file per
     shard; finished shards are skipped. ``output``/``details``: exports
     written once every shard is done. ``batch_tokens``: translate in batches
-    of about that many words. Raises :class:`~xlner.engines.JobFailed` naming
+    of about that many words. ``policy``/``label_names``: how labels are read
+    (see :func:`xlner.tags.tags_to_spans`, :mod:`xlner.io.jsonl`). Raises :class:`~xlner.engines.JobFailed` naming
     failed shards and their sentence ids after ``retries`` retries each.
     """
     spec = PipelineSpec.of(spec, options, "run_job")
@@ -442,6 +445,8 @@ def run_job(
         side["back_translations"] = str(spec.back_translations)
     input = Path(input)
     shards = plan_shards(input, input_format, shard_size, labels=kind == "train", side_files=side)
+    for shard in shards:  # how labels are read (see xlner.tags and xlner.io.jsonl)
+        shard.update(policy=policy, label_names=label_names)
 
     config = {
         "version": JOB_VERSION,
@@ -462,6 +467,8 @@ def run_job(
         "batch_size": spec.batch_size,
         "batch_tokens": batch_tokens,
         "min_confidence": spec.min_confidence,
+        "policy": policy,
+        "label_names": label_names,
     }
     config_hash = fingerprint(config)[:12]
     folder = Path(shards_dir) if shards_dir is not None else Path(f"{output}.shards")
