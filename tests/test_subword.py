@@ -345,3 +345,18 @@ def test_subword_vote_combines_word_and_subword_links():
     assert "subword_vote" in voted.config() and "subword_vote" not in sub.config()
     # without subwords the option changes nothing
     assert EflomalAligner(progress=False, n_samplers=1, subword_vote=True).align(pairs) == words.align(pairs)
+
+
+def test_on_progress_reports_growing_shares_up_to_one_and_leaves_the_links_alone():
+    from xlner.align.eflomal import _stage_share
+
+    log = "Aligning with model 1 (4 iterations)\nDone: 0.1 s\nAligning with model 2 (2 iterations)\n"
+    assert _stage_share(log, [4, 2, 6]) == pytest.approx(4 / 24)  # one of six stages: model 1 of one direction
+    assert _stage_share(log + "Done: 0.1 s\n" * 5, [4, 2, 6]) == 1.0
+    pairs, _ = morphology_corpus(300, seed=2)
+    shares: list[float] = []
+    options = dict(progress=False, n_samplers=1, n_iterations=(3000, 3000, 6000), subword="none")
+    aligner = EflomalAligner(**options, on_progress=shares.append)
+    assert aligner.align(pairs) == EflomalAligner(**options).align(pairs)
+    assert "on_progress" not in aligner.config()
+    assert shares and shares == sorted(shares) and all(0.0 <= s <= 1.0 for s in shares)

@@ -114,7 +114,9 @@ class EflomalAligner:
     (so existing cache keys stay valid). ``subword_vote``: when subwords are
     used, also align words (same seeds) and keep the links that at least
     three of the four directional alignments share (:func:`vote`) instead of
-    symmetrizing; without subwords it changes nothing.
+    symmetrizing; without subwords it changes nothing. ``on_progress``: called
+    with the estimated share of eflomal's work done (0 to 1, from the
+    iterations of the model stages it has finished) while it runs.
     """
 
     symmetrization: str = recipe.SYMMETRIZATION
@@ -133,6 +135,7 @@ class EflomalAligner:
     subword: str | int | Mapping[str, Any] | Sequence[Any] | None = recipe.SUBWORD
     runs: int = recipe.EFLOMAL_RUNS
     subword_vote: bool = recipe.SUBWORD_VOTE
+    on_progress: Callable[[float], None] | None = field(default=None, compare=False, repr=False)
     _extra_cache: list[TokenPair] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -151,7 +154,7 @@ class EflomalAligner:
 
     def config(self) -> dict[str, Any]:
         """Every option that changes the output (for cache keys)."""
-        options = {f.name: getattr(self, f.name) for f in fields(self) if f.init and f.name != "progress"}
+        options = {f.name: getattr(self, f.name) for f in fields(self) if f.init and f.name not in _NOT_OUTPUT}
         options["extra_parallel"] = list(self.extra_parallel)
         options["n_iterations"] = list(self.n_iterations) if self.n_iterations else None
         if options["subword"] == "none":
@@ -165,9 +168,16 @@ class EflomalAligner:
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
         """Symmetrized alignment of each (source tokens, target tokens) pair."""
         check_pairs(pairs)
-        forward, reverse, segmented = self._directional(pairs)
+        report = self.on_progress
+        if report is not None and self.subword_vote and sw.parse_subword(self.subword) != ("none", "none"):
+            self.on_progress = lambda share: report(share / 2)  # two alignments: each reports half of the work
+        try:
+            forward, reverse, segmented = self._directional(pairs)
+        finally:
+            self.on_progress = report
         if self.subword_vote and segmented:
             words = replace(self, subword="none", subword_vote=False)
+            words.on_progress = None if report is None else (lambda share: report(0.5 + share / 2))
             words._extra_cache = self._extra_cache
             word_forward, word_reverse, _ = words._directional(pairs)
             return [vote(links, VOTES_NEEDED) for links in zip(forward, reverse, word_forward, word_reverse)]
@@ -209,6 +219,7 @@ class EflomalAligner:
             null_prior=self.null_prior,
             seeds=_seeds(self.seed, self.runs),
             n_read=len(kept),
+            on_progress=self.on_progress,
         )
         pieces = any(owner is not None for _, owner, _ in segmented)
         if pieces:
@@ -401,6 +412,7 @@ def _eflomal_runs(
     null_prior: float,
     seeds: Sequence[int | None],
     n_read: int,
+    on_progress: Callable[[float], None] | None = None,
 ) -> list[tuple[list[Alignment], list[Alignment]]]:
     """One eflomal call per seed on the same input files: (forward, reverse) of the first ``n_read`` sentences."""
     if len(src_sents) != len(tgt_sents):
@@ -415,7 +427,7 @@ def _eflomal_runs(
         n_iterations = {1: (iters, 0, 0), 2: (max(2, quarter), iters, 0), 3: (max(2, quarter), quarter, iters)}[model]
     _remove_stale_work_dirs()
     shim = _seed_shim() if any(seed is not None for seed in seeds) else None
-    results = []
+    results: list[tuple[list[Alignment], list[Alignment]]] = []
     with tempfile.TemporaryDirectory(prefix=f"{_WORK_PREFIX}{os.getpid()}-") as tmp:
         work = Path(tmp)
         _write_text(work / "src", src_sents)
@@ -427,14 +439,23 @@ def _eflomal_runs(
                 (work / "seed").write_bytes(hashlib.sha256(str(seed).encode()).digest())
                 env["XLNER_EFLOMAL_SEED_FILE"] = str(work / "seed")
                 env["LD_PRELOAD"] = " ".join(filter(None, [str(shim), env.get("LD_PRELOAD", "")]))
-            args = [str(binary), "-q", "-m", str(model), "-s", str(work / "src"), "-t", str(work / "tgt")]
+            args = [str(binary), "-m", str(model), "-s", str(work / "src"), "-t", str(work / "tgt")]
             args += ["-n", str(n_samplers), "-N", str(null_prior), "-1", str(n_iterations[0])]
             if model >= 2:
                 args += ["-2", str(n_iterations[1])]
             if model >= 3:
                 args += ["-3", str(n_iterations[2])]
             args += ["-f", str(work / "fwd"), "-r", str(work / "rev")]
-            code = run_child(args, env, work / "stderr")
+            poll = None
+            if on_progress is not None:
+                done_runs = len(results)
+                stages = [n for n in n_iterations[:model] if n]
+
+                def poll() -> None:
+                    share = _stage_share((work / "stderr").read_text(errors="replace"), stages)
+                    on_progress((done_runs + share) / len(seeds))
+
+            code = run_child(args, env, work / "stderr", poll)
             if code != 0:
                 stderr = (work / "stderr").read_text(encoding="utf-8", errors="replace")
                 raise XlnerError(f"eflomal failed (exit {code}): {stderr.strip()[-2000:]}")
@@ -442,6 +463,8 @@ def _eflomal_runs(
     return results
 
 
+#: Fields of :class:`EflomalAligner` that do not change its output (left out of ``config()``).
+_NOT_OUTPUT = ("progress", "on_progress")
 _WORK_PREFIX = "xlner-eflomal-"
 _PR_SET_PDEATHSIG = 1
 
@@ -465,7 +488,16 @@ def _death_signal_setup() -> Callable[[], None] | None:
     return setup
 
 
-def run_child(args: Sequence[str], env: Mapping[str, str], stderr_path: Path) -> int:
+def _stage_share(log: str, stages: Sequence[int]) -> float:
+    """Estimated share of a run done, from eflomal's log: finished model stages (both directions), by iterations."""
+    finished = log.count("\nDone:") + log.startswith("Done:")
+    per_direction = [n for n in stages for _ in range(2)]  # the two directions run side by side
+    return min(1.0, sum(per_direction[:finished]) / (sum(per_direction) or 1))
+
+
+def run_child(
+    args: Sequence[str], env: Mapping[str, str], stderr_path: Path, poll: Callable[[], None] | None = None
+) -> int:
     """Run a command to its end and return its exit status; it dies with xlner.
 
     The child gets its own process group (and, on Linux, SIGKILL when xlner
@@ -473,6 +505,7 @@ def run_child(args: Sequence[str], env: Mapping[str, str], stderr_path: Path) ->
     then raises KeyboardInterrupt and SIGTERM/SIGHUP ``SystemExit(128 +
     signal)``, unless a Python handler was installed before (it is called).
     Handlers are set only in the main thread and restored afterwards.
+    ``poll`` is called about twice a second while the child runs.
     """
     holder: list[subprocess.Popen[bytes]] = []
     with open(stderr_path, "wb") as stderr, _kill_child_on_signals(holder):
@@ -488,7 +521,12 @@ def run_child(args: Sequence[str], env: Mapping[str, str], stderr_path: Path) ->
         )
         holder.append(child)
         try:
-            return child.wait()
+            while True:
+                try:
+                    return child.wait(timeout=0.5 if poll is not None else None)
+                except subprocess.TimeoutExpired:
+                    if poll is not None:
+                        poll()
         finally:
             if child.returncode is None:
                 _kill_group(child)

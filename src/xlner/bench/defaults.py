@@ -61,6 +61,23 @@ class EvalSet:
         return list(zip(self.src_tokens, self.tgt_tokens))
 
 
+def _evalset(
+    name: str, lang: str, source: Sequence[Any], target: Sequence[Any], label_map: LabelMap, metric: str, **more: Any
+) -> EvalSet:
+    """An :class:`EvalSet` of source and target sentences (tokens and spans)."""
+    return EvalSet(
+        name,
+        lang,
+        [s.tokens for s in source],
+        [list(s.spans) for s in source],
+        [t.tokens for t in target],
+        [list(t.spans) for t in target],
+        label_map,
+        metric,
+        **more,
+    )
+
+
 def load_set(name: str) -> EvalSet:
     """Read one public set from ../shared/data."""
     from xlner.io import read_conll
@@ -70,47 +87,20 @@ def load_set(name: str) -> EvalSet:
         lang = name.split("-", 1)[1]
         src = read_conll(data / "europarl-ner" / "en.test.conll").sentences
         tgt = read_conll(data / "europarl-ner" / f"{lang}.test.conll").sentences
-        return EvalSet(
-            name,
-            lang,
-            [s.tokens for s in src],
-            [list(s.spans) for s in src],
-            [t.tokens for t in tgt],
-            [list(t.spans) for t in tgt],
-            NO_LABEL_MAP,
-            "F1",
-        )
+        return _evalset(name, lang, src, tgt, NO_LABEL_MAP, "F1")
     if name == "bam":
         from xlner.bench.bam import load_inputs
 
         inputs = load_inputs()
-        return EvalSet(
-            name,
-            "bam",
-            [e.tokens for e in inputs.english],
-            [list(e.spans) for e in inputs.english],
-            [g.tokens for g in inputs.gold],
-            [list(g.spans) for g in inputs.gold],
-            DATE_O,
-            "F1",
-            published={"TransAlign": inputs.alignments["TransAlign"]},
-        )
+        published = {"TransAlign": inputs.alignments["TransAlign"]}
+        return _evalset(name, "bam", inputs.english, inputs.gold, DATE_O, "F1", published=published)
     if name.startswith("tt-"):
         from xlner.bench.translate_train import load_pairs
 
         lang = name.split("-", 1)[1]
         english, target = load_pairs(lang)
-        return EvalSet(
-            name,
-            lang,
-            [s.tokens for s in english],
-            [list(s.spans) for s in english],
-            [t.tokens for t in target],
-            [list(t.spans) for t in target],
-            NO_LABEL_MAP,
-            "agreement",
-            extra={"english": english, "target": target},
-        )
+        extra = {"english": english, "target": target}
+        return _evalset(name, lang, english, target, NO_LABEL_MAP, "agreement", extra=extra)
     raise ValueError(f"unknown evaluation set {name!r}: known {', '.join(ALL_SETS)}")
 
 

@@ -119,7 +119,7 @@ def run_align(
         aligner = registry.aligners.create(name, **options)
     except TypeError as error:
         raise XlnerError(f"bad option for aligner {name!r}: {error}") from None
-    with elapsed_status(f"aligning {len(token_pairs)} sentence pairs ({name})"):
+    with elapsed_status(f"aligning {len(token_pairs)} sentence pairs ({name})", aligner):
         alignments = aligner.align(token_pairs)
     elapsed = time.perf_counter() - started
     write_pharaoh(output, alignments)

@@ -29,15 +29,26 @@ def user_errors() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def elapsed_status(message: str) -> Iterator[None]:
-    """A spinner with ``message`` and the elapsed time on stderr while the body runs (nothing when not a terminal)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def elapsed_status(message: str, aligner: Any = None) -> Iterator[None]:
+    """A spinner with ``message`` and the elapsed time on stderr while the body runs (nothing when not a terminal).
 
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True
-    ) as progress:
-        progress.add_task(escape(message), total=None)
-        yield
+    An ``aligner`` with an ``on_progress`` attribute (eflomal) also shows its estimated share done.
+    """
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = [SpinnerColumn(), TextColumn("{task.description}")]
+    reports = aligner is not None and hasattr(aligner, "on_progress")
+    if reports:
+        columns += [BarColumn(), TextColumn("{task.percentage:>3.0f}%")]
+    with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as progress:
+        task = progress.add_task(escape(message), total=1.0 if reports else None)
+        if reports:
+            aligner.on_progress = lambda share: progress.update(task, completed=share)
+        try:
+            yield
+        finally:
+            if reports:
+                aligner.on_progress = None
 
 
 def show_defaults(command: Callable[..., Any], defaults: Mapping[str, Any], required: tuple[str, ...] = ()) -> None:

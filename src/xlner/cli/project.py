@@ -199,7 +199,9 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
     started = time.perf_counter()
     token_pairs = [(s.tokens, t.tokens) for s, t in zip(sources, targets)]
     aligner = make_aligner(opts, aligner_options)
-    with elapsed_status(f"aligning {len(token_pairs)} sentence pairs ({opts.get('alignment') or opts['aligner']})"):
+    with elapsed_status(
+        f"aligning {len(token_pairs)} sentence pairs ({opts.get('alignment') or opts['aligner']})", aligner
+    ):
         alignments = aligner.align(token_pairs)
     timings["align"] = time.perf_counter() - started
 
