@@ -137,7 +137,7 @@ def mean_spread(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), (max(values) - min(values)) if len(values) > 1 else 0.0
 
 
-def seed_cell(values: Sequence[float]) -> str:
-    """``mean ±range`` over seeds (just the value for one)."""
+def seed_cell(values: Sequence[float], digits: int = 3) -> str:
+    """``mean ±range`` over seeds (just the value when there is one, or when all are equal)."""
     mean, spread = mean_spread(values)
-    return f"{mean:.3f}" if len(values) == 1 else f"{mean:.3f} ±{spread:.3f}"
+    return f"{mean:.{digits}f}" if len(values) == 1 or spread == 0 else f"{mean:.{digits}f} ±{spread:.{digits}f}"

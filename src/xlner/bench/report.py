@@ -6,6 +6,7 @@ import argparse
 import fcntl
 import os
 import re
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +23,7 @@ HEADER = (
 def command_line(name: str, argv: list[str] | None = None) -> str:
     """The command that reproduces benchmark ``name`` with these arguments."""
     args = sys.argv[1:] if argv is None else argv
-    return " ".join(["xlner bench", name, *args])
+    return " ".join(["xlner bench", name, *map(shlex.quote, args)])
 
 
 def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD) -> None:

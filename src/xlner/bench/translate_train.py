@@ -411,8 +411,8 @@ def render(by_seed: Sequence[Sequence[LanguageResult]], command: str, plot: str 
                 [
                     r.lang,
                     SYSTEMS[key],
-                    seed_cell(over_seeds(lambda x: float(x.silver_sentences[key]), k)),
-                    seed_cell(over_seeds(lambda x: float(x.silver_spans[key]), k)),
+                    seed_cell(over_seeds(lambda x: float(x.silver_sentences[key]), k), 0),
+                    seed_cell(over_seeds(lambda x: float(x.silver_spans[key]), k), 0),
                     *cells,
                 ]
             )

@@ -44,7 +44,7 @@ def align(
     ),
     subword: Optional[str] = typer.Option(
         None,
-        help="eflomal: align SentencePiece subwords: none (default), auto, a vocabulary size (8000) or per side (src=none,tgt=16000).",
+        help="eflomal: align SentencePiece subwords: none, auto (words below 10k pairs; the offline recipe's default), a vocabulary size (8000) or per side (src=none,tgt=16000).",
     ),
     runs: Optional[int] = typer.Option(
         None, min=1, help="eflomal: runs with seeds seed, seed+1, ...; majority vote of their links (default 1)."
