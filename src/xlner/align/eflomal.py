@@ -169,17 +169,14 @@ class EflomalAligner:
         """Symmetrized alignment of each (source tokens, target tokens) pair."""
         check_pairs(pairs)
         report = self.on_progress
-        if report is not None and self.subword_vote and sw.parse_subword(self.subword) != ("none", "none"):
-            self.on_progress = lambda share: report(share / 2)  # two alignments: each reports half of the work
-        try:
-            forward, reverse, segmented = self._directional(pairs)
-        finally:
-            self.on_progress = report
+        voting = self.subword_vote and sw.parse_subword(self.subword) != ("none", "none")
+        first = report if report is None or not voting else (lambda share: report(share / 2))  # half of the work
+        forward, reverse, segmented = self._directional(pairs, first)
         if self.subword_vote and segmented:
             words = replace(self, subword="none", subword_vote=False)
-            words.on_progress = None if report is None else (lambda share: report(0.5 + share / 2))
             words._extra_cache = self._extra_cache
-            word_forward, word_reverse, _ = words._directional(pairs)
+            second = None if report is None else (lambda share: report(0.5 + share / 2))
+            word_forward, word_reverse, _ = words._directional(pairs, second)
             return [vote(links, VOTES_NEEDED) for links in zip(forward, reverse, word_forward, word_reverse)]
         return [
             symmetrize(f, r, self.symmetrization, len(src), len(tgt))
@@ -188,10 +185,12 @@ class EflomalAligner:
 
     def align_directional(self, pairs: Sequence[TokenPair]) -> tuple[list[Alignment], list[Alignment]]:
         """The forward and reverse alignments, both in (source i, target j) orientation."""
-        forward, reverse, _ = self._directional(pairs)
+        forward, reverse, _ = self._directional(pairs, self.on_progress)
         return forward, reverse
 
-    def _directional(self, pairs: Sequence[TokenPair]) -> tuple[list[Alignment], list[Alignment], bool]:
+    def _directional(
+        self, pairs: Sequence[TokenPair], on_progress: Callable[[float], None] | None
+    ) -> tuple[list[Alignment], list[Alignment], bool]:
         """Forward and reverse alignments, and whether either side was segmented into subwords."""
         kept = [n for n, (src, tgt) in enumerate(pairs) if len(src) and len(tgt)]
         forward: list[Alignment] = [frozenset()] * len(pairs)
@@ -219,7 +218,7 @@ class EflomalAligner:
             null_prior=self.null_prior,
             seeds=_seeds(self.seed, self.runs),
             n_read=len(kept),
-            on_progress=self.on_progress,
+            on_progress=on_progress,
         )
         pieces = any(owner is not None for _, owner, _ in segmented)
         if pieces:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from xlner.bench.links import VOTE, seed_cell
+from xlner.bench.links import VOTE, recipe_segmentation, seed_cell
 from xlner.bench.report import add_output_options, command_line, markdown_table, publish
 from xlner.data import shared_data_dir
 from xlner.metrics import evaluate_spans
@@ -177,13 +177,13 @@ Key = tuple[str, str, str]  # (recipe name, column, segmentation)
 def _alignments(
     evalset: EvalSet, seed: int, segmentation: str, symmetrizations: set[str], cache_dir: Path | None
 ) -> dict[str, list[Alignment]]:
-    """Symmetrization -> the set's alignments for ``segmentation`` (see :func:`xlner.bench.links.alignments_for`)."""
-    from xlner.bench.links import alignments_for
+    """Symmetrization -> the set's alignments for ``segmentation`` (see :mod:`xlner.bench.links`)."""
+    from xlner.bench.links import alignments_by_symmetrization
 
-    return {
-        sym: alignments_for(evalset.name, evalset.token_pairs, evalset.tgt_lang, seed, cache_dir, segmentation, sym)[0]
-        for sym in symmetrizations
-    }
+    pairs = evalset.token_pairs
+    return alignments_by_symmetrization(
+        evalset.name, pairs, evalset.tgt_lang, seed, cache_dir, segmentation, symmetrizations
+    )[0]
 
 
 def evaluate_recipes(
@@ -374,14 +374,6 @@ def run(
 
 
 TYPOLOGY_LABELS = ["PER", "ORG", "LOC", "MISC", "DATE"]
-
-
-def recipe_segmentation() -> str:
-    """The offline recipe's segmentation as this benchmark names it ("none", "auto", "auto+vote")."""
-    from xlner import recipe
-
-    vote = recipe.SUBWORD_VOTE and recipe.SUBWORD != "none"
-    return recipe.SUBWORD + (VOTE if vote else "")
 
 
 def _typology_cells(stats: dict[str, float]) -> list[str]:

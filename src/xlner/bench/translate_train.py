@@ -22,16 +22,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import os
-import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from xlner.bench.links import describe_recipe, seed_cell
+from xlner.bench.links import cached_json, describe_recipe, digest, seed_cell
 from xlner.bench.report import (
     BENCHMARKS_MD,
     add_output_options,
@@ -90,10 +87,6 @@ class LanguageResult:
     predictions: dict[str, list[list[Span]]] = field(default_factory=dict, repr=False)
 
 
-def _digest(*parts: Any) -> str:
-    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 def _source_digest(*modules: str) -> str:
     """Hash of the source files of these modules or packages, so caches follow code changes."""
     import importlib
@@ -114,18 +107,6 @@ def bench_cache(cache_dir: Path | None) -> Path:
     folder = (cache_dir or default_cache_dir()) / "bench-translate-train"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def _cached(path: Path, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Read JSON from ``path``, or compute it, write it and return it."""
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
-    data = compute()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(data, out)
-    os.replace(tmp, path)
-    return data
 
 
 def _spans_json(spans_of: Sequence[Sequence[Span]]) -> list[list[list[Any]]]:
@@ -204,8 +185,8 @@ def project_silver(
         }
 
     inputs = [(p.src_tokens, p.tgt_tokens, _spans_json([p.src_spans]), sorted(p.alignment or ())) for p in pairs]
-    key = _digest(method, options, inputs, _source_digest("xlner.project"))
-    data = _cached(cache_dir / f"tt-project-{method}-{key}.json", compute)
+    key = digest(method, options, inputs, _source_digest("xlner.project"))
+    data = cached_json(cache_dir / f"tt-project-{method}-{key}.json", compute)
     return _spans_from_json(data["spans"]), data["confidence"], data["seconds"]
 
 
@@ -222,8 +203,8 @@ def train_and_tag(
         return {"predicted": _spans_json(tagger.tag([s.tokens for s in test])), "seconds": seconds}
 
     silver_key = [(s.tokens, _spans_json([s.spans])) for s in silver]
-    key = _digest(crf_options, silver_key, [s.tokens for s in test], _source_digest("xlner.downstream"))
-    data = _cached(cache_dir / f"tt-crf-{key}.json", compute)
+    key = digest(crf_options, silver_key, [s.tokens for s in test], _source_digest("xlner.downstream"))
+    data = cached_json(cache_dir / f"tt-crf-{key}.json", compute)
     return _spans_from_json(data["predicted"]), data["seconds"]
 
 

@@ -43,12 +43,13 @@ def elapsed_status(message: str, aligner: Any = None) -> Iterator[None]:
     with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as progress:
         task = progress.add_task(escape(message), total=1.0 if reports else None)
         if reports:
+            before = aligner.on_progress
             aligner.on_progress = lambda share: progress.update(task, completed=share)
         try:
             yield
         finally:
             if reports:
-                aligner.on_progress = None
+                aligner.on_progress = before
 
 
 def show_defaults(command: Callable[..., Any], defaults: Mapping[str, Any], required: tuple[str, ...] = ()) -> None:

@@ -46,10 +46,7 @@ def project_detailed(pairs: Sequence[SentencePair], method: str = "ilp", **optio
     alignment score (distinct-word Dice) with its source entity. The
     ``lowercase_word_label`` rule runs after any method.
     """
-    opts = resolve_options(method, options)
-    label = opts.pop("lowercase_word_label")
-    pairs = list(pairs)
-    _check(pairs)
+    pairs, opts, label = _prepared(pairs, method, options)
     if method == "heuristic":
         results = _heuristic_detailed(pairs, opts)
     else:
@@ -64,12 +61,20 @@ def project(pairs: Sequence[SentencePair], method: str = "ilp", **options: Any) 
     """Projected target spans of each pair, sorted by start (see :func:`project_detailed`)."""
     if method != "heuristic":
         return [result.spans for result in project_detailed(pairs, method, **options)]
-    opts = resolve_options(method, options)  # the heuristic without per-span scores
+    pairs, opts, label = _prepared(pairs, method, options)  # the heuristic without per-span scores
+    spans_of = [[span for span, _ in found] for found in _heuristic_found(pairs, opts)]
+    return relabel_derived_words(pairs, spans_of, label)
+
+
+def _prepared(
+    pairs: Sequence[SentencePair], method: str, options: dict[str, Any]
+) -> tuple[list[SentencePair], dict[str, Any], str | None]:
+    """The checked pairs, the method's resolved options, and the ``lowercase_word_label`` rule taken out of them."""
+    opts = resolve_options(method, options)
     label = opts.pop("lowercase_word_label")
     pairs = list(pairs)
     _check(pairs)
-    spans_of = [[span for span, _ in found] for found in _heuristic_found(pairs, opts)]
-    return relabel_derived_words(pairs, spans_of, label)
+    return pairs, opts, label
 
 
 def _heuristic_found(pairs: Sequence[SentencePair], opts: dict[str, Any]) -> list[list[tuple[Span, int]]]:

@@ -225,7 +225,7 @@ def _explain_heuristic(
     pairs: Sequence[SentencePair], results: Sequence[Any], options: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     from xlner.project.config import resolve_options
-    from xlner.project.heuristic import MarkGlue, aligned_runs, alignment_dice, has_mark_token, target_links
+    from xlner.project.heuristic import MarkGlue, aligned_runs, alignment_dice, target_links
 
     opts = resolve_options("heuristic", options)
     records = []
@@ -235,7 +235,7 @@ def _explain_heuristic(
             _span(pair, e, span, score, {"alignment": score})
             for span, score, e in zip(result.spans, result.scores, result.sources)
         ]
-        glue = MarkGlue.of(pair.tgt_tokens) if opts["glue_marks"] and has_mark_token(pair.tgt_tokens) else None
+        glue = MarkGlue.of(pair.tgt_tokens) if opts["glue_marks"] else None
         glued_links, glued_tokens = links, pair.tgt_tokens
         if glue is not None and glue.changed:
             glued_links, glued_tokens = (

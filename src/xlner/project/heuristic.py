@@ -206,7 +206,7 @@ def heuristic_sources(
         raise XlnerError(f"collisions must be 'skip' or 'published', got {collisions!r}")
     if not src_spans:
         return []
-    glue = MarkGlue.of(tgt_tokens) if glue_marks and tgt_tokens is not None and has_mark_token(tgt_tokens) else None
+    glue = MarkGlue.of(tgt_tokens) if glue_marks and tgt_tokens is not None else None
     if glue is not None and glue.changed:
         tgt_len, alignment, tgt_tokens = len(glue.words), glue.alignment(alignment), glue.words
     links = target_links(alignment, tgt_len)
