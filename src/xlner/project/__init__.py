@@ -46,12 +46,19 @@ def project_detailed(pairs: Sequence[SentencePair], method: str = "ilp", **optio
     alignment score (distinct-word Dice) with its source entity. The
     ``lowercase_word_label`` rule runs after any method.
     """
+    return _detailed(pairs, method, options)
+
+
+def _detailed(
+    pairs: Sequence[SentencePair], method: str, options: dict[str, Any], trace: dict[str, Any] | None = None
+) -> list[ProjectionResult]:
+    """:func:`project_detailed`; ``trace`` receives candidate matching's internals (see :func:`match`)."""
     pairs, opts, label = _prepared(pairs, method, options)
     if method == "heuristic":
         results = _heuristic_detailed(pairs, opts)
     else:
         opts["solver"] = opts["solver"] or ("exact" if method == "ilp" else "greedy")
-        results = match(pairs, **opts)
+        results = match(pairs, **opts, trace=trace)
     for result, spans in zip(results, relabel_derived_words(pairs, [r.spans for r in results], label)):
         result.spans = spans
     return results

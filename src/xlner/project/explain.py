@@ -52,7 +52,7 @@ def project_explained(
     pairs: Sequence[SentencePair], method: str = "ilp", **options: Any
 ) -> tuple[list[Any], list[dict[str, Any]]]:
     """Project ``pairs`` (as :func:`~xlner.project.project_detailed`); return the results and one record per pair."""
-    from xlner.project import _check, project_detailed
+    from xlner.project import _detailed, project_detailed
 
     pairs = list(pairs)
     if method == "heuristic":
@@ -61,17 +61,8 @@ def project_explained(
     if method not in ("ilp", "greedy"):
         results = project_detailed(pairs, method, **options)  # raises the usual error for an unknown method
         return results, [plain_record(p, r.confidence, r.status) for p, r in zip(pairs, results)]
-    from xlner.project.config import resolve_options
-    from xlner.project.matching import match, relabel_derived_words
-
-    opts = resolve_options(method, options)
-    label = opts.pop("lowercase_word_label")
-    _check(pairs)
-    opts["solver"] = opts["solver"] or ("exact" if method == "ilp" else "greedy")
     trace: dict[str, Any] = {}
-    results = match(pairs, **opts, trace=trace)
-    for result, spans in zip(results, relabel_derived_words(pairs, [r.spans for r in results], label)):
-        result.spans = spans
+    results = _detailed(pairs, method, options, trace)
     return results, _explain_matching(pairs, results, trace)
 
 
