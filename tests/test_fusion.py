@@ -10,13 +10,8 @@ from xlner.cli import app
 from xlner.errors import XlnerError
 from xlner.project import PRESETS, project_detailed
 from xlner.project.candidates import Candidates
-from xlner.project.config import resolve_options
-from xlner.project.fusion import (
-    FUSION_PRESETS,
-    fuse_flat,
-    normalise_flat,
-    with_languages,
-)
+from xlner.project.config import FUSION_PRESETS, resolve_options, with_languages
+from xlner.project.fusion import fuse, normalise_flat
 from xlner.project.scores import PairIndex
 from xlner.registry import registry
 from xlner.types import SentencePair, Span
@@ -49,9 +44,8 @@ def test_normalisations():
     np.testing.assert_allclose(normalise_flat(index, flat, "none"), flat)
     np.testing.assert_allclose(normalise_flat(index, flat, "clip"), [0.2, 0.4, 0.0, 1.0])
     np.testing.assert_allclose(normalise_flat(index, flat, "entity-max"), [0.5, 1.0, 0.0, 1.0])
-    np.testing.assert_allclose(
-        fuse_flat(index, {"a": 1, "b": 3}, {"a": flat, "b": np.ones(4)}, "clip", 0.5), [0.8, 0.85, 0.75, 1.0]
-    )
+    clipped = {name: normalise_flat(index, values, "clip") for name, values in {"a": flat, "b": np.ones(4)}.items()}
+    np.testing.assert_allclose(fuse(clipped, {"a": 1, "b": 3}, 0.5), [0.8, 0.85, 0.75, 1.0])
     with pytest.raises(XlnerError, match="normalize"):
         normalise_flat(index, flat, "zscore")
 
@@ -76,7 +70,7 @@ def test_fusion_presets_are_registered_and_resolve():
     assert set(FUSION_PRESETS["all_fusion"]["weights"]) == {"alignment", "ner", "nmt"}
     assert FUSION_PRESETS["ner_spans_nmt"]["ner_candidates"] == "only"
     assert FUSION_PRESETS["align_ner"]["scorer_options"]["ner"]["mode"] == "any"
-    with pytest.raises(XlnerError, match="unknown option"):
+    with pytest.raises(XlnerError, match="preset 'all_fusion' is for method ilp or greedy, not 'heuristic'"):
         resolve_options("heuristic", {"preset": "all_fusion"})
 
 
@@ -101,7 +95,7 @@ def tiny(tmp_path_factory):
 
 
 def test_every_fusion_preset_runs_with_tiny_models(tiny):
-    from xlner.project.ner_scores import ner_candidates
+    from xlner.project.scorers.ner import ner_candidates
 
     pairs = [
         SentencePair(

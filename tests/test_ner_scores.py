@@ -30,7 +30,7 @@ def ner_path(tmp_path_factory):
 @pytest.fixture
 def fresh(monkeypatch):
     """Forget loaded models so a test can change one's weights without touching the others."""
-    from xlner.project.ner_scores import load_ner_model
+    from xlner.project.scorers.ner import load_ner_model
 
     load_ner_model.cache_clear()
     yield load_ner_model
@@ -158,7 +158,7 @@ def test_one_forward_pass_per_distinct_sentence_and_batching_is_equivalent(ner_p
 
 
 def test_ner_candidates_any_or_label_matched(ner_path, fresh):
-    from xlner.project.ner_scores import (
+    from xlner.project.scorers.ner import (
         add_ner_candidates,
         merge_candidates,
         ner_candidates,

@@ -7,7 +7,7 @@ import pytest
 
 from xlner.errors import XlnerError
 from xlner.project.candidates import Candidates, generate_candidates
-from xlner.project.nmt_scores import ForcedDecoder, load_forced_decoder
+from xlner.project.scorers.nmt import ForcedDecoder, load_forced_decoder
 from xlner.registry import registry
 from xlner.types import SentencePair, Span
 

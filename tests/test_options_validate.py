@@ -26,13 +26,16 @@ def test_every_option_has_a_declared_type_and_its_default_passes():
         assert check_options(method, defaults) == defaults
 
 
-def test_every_preset_passes_its_method():
-    for name in PRESETS:
-        for method in ("heuristic", "ilp"):
-            try:
+def test_every_preset_passes_its_methods_and_names_them_for_the_others():
+    for name, preset in PRESETS.items():
+        assert preset.methods in (("heuristic",), ("ilp", "greedy")), name
+        for method in ("heuristic", "ilp", "greedy"):
+            if method in preset.methods:
                 resolve_options(method, {"preset": name})
-            except XlnerError as error:
-                assert "unknown option" in str(error), (name, error)  # a preset of the other method, not a bad value
+                continue
+            with pytest.raises(XlnerError) as caught:
+                resolve_options(method, {"preset": name})
+            assert f"preset {name!r} is for method {' or '.join(preset.methods)}, not {method!r}" in str(caught.value)
 
 
 @pytest.mark.parametrize("value", [None, "None", "none", "null", "NULL"])

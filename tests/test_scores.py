@@ -7,7 +7,8 @@ import pytest
 
 from xlner.errors import XlnerError
 from xlner.project.candidates import Candidates
-from xlner.project.scores import AlignmentScorer, StringScorer, fuse, normalise, word_similarity
+from xlner.project.fusion import fuse
+from xlner.project.scores import AlignmentScorer, StringScorer, normalise, word_similarity
 from xlner.registry import registry
 from xlner.types import SentencePair, Span
 

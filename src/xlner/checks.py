@@ -141,27 +141,24 @@ def check_component_options(kind: str, name: str, options: Mapping[str, Any], fl
 def check_projection(
     method: str, options: Mapping[str, Any], src_lang: str, tgt_lang: str | None, flag: str = "--option"
 ) -> None:
-    """Method, preset and option names, types and bounds of alignment-based projection."""
-    from xlner.project.config import resolve_options
-    from xlner.project.fusion import with_languages
+    """Method, preset and option names, types and bounds of alignment-based projection; the models it loads."""
+    from xlner.project import resolve
 
     check_choice("--method", method, ALIGNMENT_METHODS)
-    resolved = resolve_options(method, with_languages(method, options, src_lang, tgt_lang or src_lang))
-    check_projection_models(resolved)
+    check_projection_models(resolve(method, options, src_lang, tgt_lang or src_lang).models)
 
 
-def check_projection_models(resolved: Mapping[str, Any]) -> None:
-    """The models that projection options name (ner_model, nmt_model, encoder) can be loaded."""
+def check_projection_models(models: Mapping[str, Any]) -> None:
+    """The models projection loads (:attr:`xlner.project.Resolved.models`: component -> model) can be loaded."""
     from xlner.hub import check_model
+    from xlner.project.config import MODEL_OPTIONS
 
-    weights = resolved.get("weights") or {}
-    for option, scorer in (("ner_model", "ner"), ("nmt_model", "nmt"), ("encoder", "encoder")):
-        model = resolved.get(option)
-        if model is None or (scorer not in weights and not (option == "ner_model" and resolved.get("ner_candidates"))):
+    for component, model in models.items():
+        if model is None:
             continue
-        if option == "encoder" and isinstance(model, str) and ":" in model and not os.path.exists(model):
+        if component == "encoder" and isinstance(model, str) and ":" in model and not os.path.exists(model):
             model = model.split(":", 1)[1]  # NAME:PATH of a registered encoder
-        check_model(model, f"projection option {option}")
+        check_model(model, f"projection option {MODEL_OPTIONS.get(component, 'ner_model')}")  # or ner_candidates
 
 
 def check_project(

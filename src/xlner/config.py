@@ -65,8 +65,11 @@ def command_params(command: Callable[..., Any], exclude: tuple[str, ...] = ("con
     out: dict[str, Any] = {}
     for name, parameter in inspect.signature(command).parameters.items():
         key = name.rstrip("_")
-        if type(parameter.default).__name__ == "ArgumentInfo" or key in exclude or name not in hints:
+        info = parameter.default
+        if type(info).__name__ == "ArgumentInfo" or key in exclude or name not in hints:
             continue
+        if not getattr(info, "expose_value", True):
+            continue  # an eager action (--list-options), no run parameter
         kind = hints[name]
         if typing.get_origin(kind) is typing.Union:  # Optional[X]
             kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))

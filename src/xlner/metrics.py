@@ -20,7 +20,16 @@ from xlner.types import Span
 if TYPE_CHECKING:
     from rich.table import Table
 
-__all__ = ["LabelMap", "Report", "Scores", "evaluate_spans", "paired_bootstrap", "render_markdown", "render_report"]
+__all__ = [
+    "LabelMap",
+    "Report",
+    "Scores",
+    "SpanCounts",
+    "evaluate_spans",
+    "paired_bootstrap",
+    "render_markdown",
+    "render_report",
+]
 
 
 @dataclass(frozen=True)
@@ -95,24 +104,41 @@ def _span_sets(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]], m
         yield set(mapping.apply(spans_gold)), set(mapping.apply(spans_pred))
 
 
+class SpanCounts:
+    """Strict span counts per label, added up sentence list by sentence list (streamed evaluation)."""
+
+    def __init__(self, label_map: LabelMap | Mapping[str, str] | None = None):
+        self.label_map = as_label_map(label_map)
+        self.support: Counter[str] = Counter()
+        self.predicted: Counter[str] = Counter()
+        self.correct: Counter[str] = Counter()
+        self.sentences = 0
+
+    def add(self, gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) -> None:
+        """Count gold and predicted spans, one list per sentence (same sentence count)."""
+        for gold_set, pred_set in _span_sets(gold, pred, self.label_map):
+            self.support.update(span.label for span in gold_set)
+            self.predicted.update(span.label for span in pred_set)
+            self.correct.update(span.label for span in gold_set & pred_set)
+        self.sentences += len(gold)
+
+    def report(self) -> Report:
+        """The :class:`Report` of everything counted."""
+        labels = sorted(set(self.support) | set(self.predicted))
+        per_type = {label: Scores(self.correct[label], self.support[label], self.predicted[label]) for label in labels}
+        micro = Scores(sum(self.correct.values()), sum(self.support.values()), sum(self.predicted.values()))
+        return Report(per_type, micro, self.sentences, self.label_map.describe())
+
+
 def evaluate_spans(
     gold: Sequence[Sequence[Span]],
     pred: Sequence[Sequence[Span]],
     label_map: LabelMap | Mapping[str, str] | None = None,
 ) -> Report:
     """Score predicted spans against gold spans, one list per sentence (same sentence count)."""
-    mapping = as_label_map(label_map)
-    support: Counter[str] = Counter()
-    predicted: Counter[str] = Counter()
-    correct: Counter[str] = Counter()
-    for gold_set, pred_set in _span_sets(gold, pred, mapping):
-        support.update(span.label for span in gold_set)
-        predicted.update(span.label for span in pred_set)
-        correct.update(span.label for span in gold_set & pred_set)
-    labels = sorted(set(support) | set(predicted))
-    per_type = {label: Scores(correct[label], support[label], predicted[label]) for label in labels}
-    micro = Scores(sum(correct.values()), sum(support.values()), sum(predicted.values()))
-    return Report(per_type, micro, len(gold), mapping.describe())
+    counts = SpanCounts(label_map)
+    counts.add(gold, pred)
+    return counts.report()
 
 
 def _counts(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]], mapping: LabelMap):

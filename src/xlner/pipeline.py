@@ -1,4 +1,4 @@
-"""Translate-test and translate-train pipelines, built from steps over batches of records.
+"""Translate-test and translate-train: one list of steps over one record type.
 
 translate-test (label target-language text with an English tagger)::
 
@@ -10,10 +10,16 @@ translate-train (make silver training data in the target language)::
     English labelled sentences -> detokenize -> translate -> tokenize -> align
     -> project -> silver target sentences + per-sentence confidence (``min_confidence`` filter)
 
-Components are chosen by registry name with options (:class:`Component`).
-Every step that runs a model (translate, tag, align, project) is cached on
-disk (:mod:`xlner.cache`), batch by batch, so a re-run does no work twice and
-an interrupted run resumes. ``backtranslation=True`` translates each
+A run is a :class:`PipelineSpec`; :func:`build_steps` turns it into steps
+(``markers`` and ``model-transfer`` are one step instead of translate, tag,
+align and project), each a picklable callable from a :class:`Batch` to the
+next. :func:`translate_test` / :func:`translate_train` run them on the whole
+input as one batch; :mod:`xlner.engines.jobs` runs the same steps per shard
+on the local or Ray engine. Components are chosen by registry name with
+options (:class:`Component`). The steps that run a model (translate, tag,
+align) are cached on disk (:mod:`xlner.cache`), batch by batch, so a re-run
+does no work twice and an interrupted run resumes; projection takes
+milliseconds and is not cached. ``backtranslation=True`` translates each
 translation back into the language it came from and aligns with the
 ``backtranslation`` aligner wrapped around the chosen one.
 """
@@ -22,14 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-from xlner.cache import StepCache, cached_map, fingerprint
+from xlner.cache import StepCache, cached_map, describe_options, fingerprint
+from xlner.engines import Stage
 from xlner.errors import InputError, XlnerError
-from xlner.project.fusion import with_languages
 from xlner.registry import registry
 from xlner.translate.detok import detokenize, tokenize
-from xlner.types import Alignment, Sentence, SentencePair, Span
+from xlner.types import Alignment, Sentence, SentencePair, Span, spans_from_json, spans_to_json
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -49,17 +55,17 @@ class Component:
         return getattr(registry, self.kind)
 
     def get(self) -> Any:
-        """The component, created once."""
+        """The component, created once (its options checked first)."""
         if self._instance is None:
-            try:
-                self._instance = self.registry.create(self.name, **self.options)
-            except TypeError as error:
-                if "argument" not in str(error):  # a bug, not an option the factory does not take
-                    raise
-                raise XlnerError(
-                    f"{self.registry.kind} {self.name!r}: bad options {sorted(self.options)}: {error}"
-                ) from None
+            self.check()
+            self._instance = self.registry.create(self.name, **self.options)
         return self._instance
+
+    def check(self) -> None:
+        """The name is registered and the factory's signature takes the options; raises :class:`XlnerError`."""
+        from xlner.checks import check_component_options
+
+        check_component_options(self.kind, self.name, self.options, f"{self.registry.kind} {self.name!r}: bad options")
 
     @property
     def precomputed(self) -> bool:
@@ -82,11 +88,13 @@ class Context:
     use_cache: bool = True
     batch_size: int = DEFAULT_BATCH_SIZE
 
-    def cache(self, step: str, component: Component, **extra: Any) -> StepCache | None:
+    def cache(self, step: str, component: Component, code: Any = None, **extra: Any) -> StepCache | None:
+        """The step's cache, keyed also on its code: ``code`` (default: this module) and the component's factory."""
         if not self.use_cache:
             return None
         options = component.options if component.key_options is None else component.key_options
-        return StepCache.open(self.cache_dir, step, component.name, {**options, **extra})
+        code = (Context if code is None else code, component.registry.get(component.name))
+        return StepCache.open(self.cache_dir, step, component.name, {**options, **extra}, code=code)
 
 
 @dataclass
@@ -107,7 +115,7 @@ class PipelineResult:
     report: Any = None
 
 
-# ---------------------------------------------------------------- steps
+# ---------------------------------------------------------------- cached steps over sentences
 
 
 def step_translate(
@@ -126,12 +134,42 @@ def step_translate(
     )
 
 
-def _spans_to_json(spans: Sequence[Span]) -> list[list[Any]]:
-    return [[s.start, s.end, s.label] for s in spans]
-
-
-def _spans_from_json(value: Any) -> list[Span]:
-    return [Span(int(a), int(b), str(label)) for a, b, label in value]
+def translate_texts(
+    texts: Sequence[str],
+    ids: Sequence[str | None],
+    translator: Component,
+    src_lang: str,
+    tgt_lang: str,
+    ctx: Context,
+    batch_tokens: int | None = None,
+) -> list[str]:
+    """:func:`step_translate`, in batches of about ``batch_tokens`` words (sentences sorted by length) when given."""
+    if translator.precomputed or not batch_tokens:
+        return step_translate(texts, ids, translator, src_lang, tgt_lang, ctx)
+    order = sorted(range(len(texts)), key=lambda k: len(texts[k].split()))
+    batches: list[list[int]] = [[]]
+    used = 0
+    for k in order:
+        words = len(texts[k].split()) + 1
+        if batches[-1] and used + words > batch_tokens:
+            batches.append([])
+            used = 0
+        batches[-1].append(k)
+        used += words
+    out = [""] * len(texts)
+    for batch in batches:
+        if batch:
+            done = step_translate(
+                [texts[k] for k in batch],
+                [ids[k] for k in batch],
+                translator,
+                src_lang,
+                tgt_lang,
+                replace(ctx, batch_size=len(batch)),
+            )
+            for k, text in zip(batch, done):
+                out[k] = text
+    return out
 
 
 def step_tag(token_lists: Sequence[Sequence[str]], tagger: Component, ctx: Context) -> list[list[Span]]:
@@ -142,8 +180,8 @@ def step_tag(token_lists: Sequence[Sequence[str]], tagger: Component, ctx: Conte
         [list(t) for t in token_lists],
         cache=cache,
         batch_size=ctx.batch_size,
-        to_json=_spans_to_json,
-        from_json=_spans_from_json,
+        to_json=spans_to_json,
+        from_json=spans_from_json,
         desc="tag",
     )
 
@@ -164,69 +202,27 @@ def step_align(
     )
 
 
-def step_project(pairs: Sequence[SentencePair], method: str, options: Mapping[str, Any], ctx: Context) -> list[Any]:
-    """Project source spans onto targets (cached per batch); returns :class:`ProjectionResult` objects."""
-    from xlner.project import ProjectionResult, project_detailed
+def step_project(pairs: Sequence[SentencePair], method: str, options: Mapping[str, Any]) -> list[Any]:
+    """Project source spans onto targets: :class:`~xlner.project.ProjectionResult` objects (milliseconds: not cached)."""
+    from xlner.project import project_detailed
 
-    def run(batch: list[dict[str, Any]]) -> list[Any]:
-        records = [
-            SentencePair(r["src"], r["tgt"], _spans_from_json(r["spans"]), frozenset(map(tuple, r["alignment"])))
-            for r in batch
-        ]
-        return project_detailed(records, method, **options)
-
-    def to_json(result: Any) -> dict[str, Any]:
-        return {
-            "spans": _spans_to_json(result.spans),
-            "scores": [float(s) for s in result.scores],
-            "sources": [int(s) for s in result.sources],
-            "confidence": float(result.confidence),
-            "status": result.status,
-        }
-
-    def from_json(value: dict[str, Any]) -> Any:
-        return ProjectionResult(
-            _spans_from_json(value["spans"]), value["scores"], value["sources"], value["confidence"], value["status"]
-        )
-
-    encoded = [
-        {
-            "src": p.src_tokens,
-            "tgt": p.tgt_tokens,
-            "spans": _spans_to_json(p.src_spans),
-            "alignment": sorted([i, j] for i, j in p.alignment or ()),
-        }
-        for p in pairs
-    ]
-    cache = ctx.cache("project", Component("solvers", method, dict(options)))
-    return cached_map(
-        run,
-        encoded,
-        cache=cache,
-        batch_size=ctx.batch_size,
-        to_json=to_json,
-        from_json=from_json,
-        desc=f"project ({method})",
-    )
-
-
-# ---------------------------------------------------------------- pipelines
+    return project_detailed(pairs, method, **options)
 
 
 def align_pairs(
-    pairs: list[SentencePair],
+    pairs: Sequence[SentencePair],
     aligner: Component,
-    backtranslation: bool,
-    back_texts: Callable[[], list[str]],
-    back_lang: str,
-    back_of: str,
-    tokenizer: str,
     ctx: Context,
+    back_translations: Sequence[str] | None = None,
+    back_lang: str = "",
+    back_of: str = "src",
+    tokenizer: str = "moses",
 ) -> None:
-    """Align the pairs in place; with back-translation, ``back_of`` names the side that was translated back."""
+    """Align the pairs in place; with ``back_translations`` (of side ``back_of``, in ``back_lang``) the alignments
+    are refined by the ``backtranslation`` aligner wrapped around ``aligner``."""
     token_pairs = [(p.src_tokens, p.tgt_tokens) for p in pairs]
-    if backtranslation:
-        back_tokens = [tokenize(text, back_lang, tokenizer) for text in back_texts()]
+    if back_translations is not None:
+        back_tokens = [tokenize(text, back_lang, tokenizer) for text in back_translations]
         inner = {"base": aligner.name, "base_options": aligner.options, "of": back_of}
         aligner = Component(
             "aligners",
@@ -234,51 +230,285 @@ def align_pairs(
             {**inner, "back_translations": back_tokens},
             key_options={**inner, "back_translations": fingerprint(back_tokens)},
         )
-    for pair, alignment in zip(pairs, step_align(token_pairs, aligner, ctx)):
+    alignments = step_align(token_pairs, aligner, ctx)
+    for pair, alignment in zip(pairs, alignments):
         pair.alignment = alignment
 
 
-def _back_texts(
-    path: str | Path | None,
-    translator: Component,
-    texts: Callable[[], list[str]],
-    ids: list[str | None],
-    src_lang: str,
-    tgt_lang: str,
-    ctx: Context,
-) -> Callable[[], list[str]]:
-    """How to get the back-translations: read from ``path`` (one per line), or translate (not with a file translator)."""
+# ---------------------------------------------------------------- the record and the steps of a run
 
-    def run() -> list[str]:
-        if path is not None:
-            from xlner.io import read_lines
+KINDS = ("test", "train")
+#: Methods that need no alignment (one step: :class:`MarkerStep`).
+MARKER_METHODS = ("markers", "model-transfer")
+#: Aligners that run no neural model (no actor or GPU needed).
+STATISTICAL_ALIGNERS = ("eflomal", "pharaoh")
+#: Projection options that load a model (the project step then runs in actors, on GPUs when there are).
+MODEL_SCORE_OPTIONS = ("ner_model", "nmt_model", "encoder")
 
-            lines = read_lines(path)
-            if len(lines) != len(ids):
-                raise InputError(f"{len(lines)} back-translations but the input has {len(ids)} sentences", path)
-            return lines
-        if translator.precomputed:
-            raise XlnerError(
-                "back-translation with precomputed translations needs the back-translations too: --back-translations FILE"
+
+@dataclass
+class Batch:
+    """The one record every step reads and extends: some input sentences (all of them, or one shard).
+
+    ``translations`` / ``back_translations``: precomputed lines for exactly
+    these sentences, else None. The steps fill ``pairs`` (translate: both
+    sides' tokens; tag: source spans; align: alignments; project or markers:
+    target spans), ``back_texts`` and ``confidences``. The source side of a
+    pair is always the ``pivot`` (labelled) side.
+    """
+
+    sentences: list[Sentence]
+    index: int = 0
+    translations: list[str] | None = None
+    back_translations: list[str] | None = None
+    pairs: list[SentencePair] = field(default_factory=list)
+    back_texts: list[str] | None = None
+    confidences: list[float] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str | None]:
+        return [s.id for s in self.sentences]
+
+    def outputs(self, min_confidence: float = 0.0) -> list[tuple[SentencePair, float, bool]]:
+        """Each pair with its confidence and whether it is kept (confidence >= ``min_confidence``, a non-empty target)."""
+        return [(p, c, bool(c >= min_confidence and p.tgt_tokens)) for p, c in zip(self.pairs, self.confidences)]
+
+
+@dataclass
+class TranslateStep:
+    """Translate the sentences (and back, for back-translation refinement) and build the pairs."""
+
+    kind: str
+    translator: Component
+    src_lang: str  # the language of the input sentences
+    tgt_lang: str
+    tokenizer: str
+    backtranslation: bool
+    ctx: Context
+    batch_tokens: int | None = None
+
+    def __call__(self, batch: Batch) -> Batch:
+        ids = batch.ids
+        texts = [detokenize(s.tokens, self.src_lang) for s in batch.sentences]
+        lines = batch.translations
+        if lines is None:
+            lines = translate_texts(
+                texts, ids, self.translator, self.src_lang, self.tgt_lang, self.ctx, self.batch_tokens
             )
-        return step_translate(texts(), ids, translator, src_lang, tgt_lang, ctx)
+        translated = [tokenize(t, self.tgt_lang, self.tokenizer) for t in lines]
+        back = batch.back_translations
+        if self.backtranslation and back is None:
+            if self.translator.precomputed:
+                raise XlnerError(
+                    "back-translation with precomputed translations needs the back-translations too: --back-translations FILE"
+                )
+            back = translate_texts(
+                [detokenize(t, self.tgt_lang) for t in translated],
+                ids,
+                self.translator,
+                self.tgt_lang,
+                self.src_lang,
+                self.ctx,
+                self.batch_tokens,
+            )
+        if self.kind == "train":
+            batch.pairs = [
+                SentencePair(list(s.tokens), t, list(s.spans), id=s.id) for s, t in zip(batch.sentences, translated)
+            ]
+        else:
+            batch.pairs = [SentencePair(t, list(s.tokens), [], id=s.id) for s, t in zip(batch.sentences, translated)]
+        batch.back_texts = list(back) if self.backtranslation and back is not None else None
+        return batch
 
-    return run
+
+@dataclass
+class TagStep:
+    """Tag the pivot side of the pairs (translate-test)."""
+
+    tagger: Component
+    ctx: Context
+
+    def __call__(self, batch: Batch) -> Batch:
+        found = step_tag([p.src_tokens for p in batch.pairs], self.tagger, self.ctx)
+        for pair, spans in zip(batch.pairs, found):
+            pair.src_spans = list(spans)
+        return batch
 
 
-def _project_into(
-    pairs: list[SentencePair], method: str, method_options: Mapping[str, Any] | None, ctx: Context
-) -> list[float]:
-    results = step_project(pairs, method, dict(method_options or {}), ctx)
-    for pair, result in zip(pairs, results):
-        pair.tgt_spans = list(result.spans)
-    return [float(r.confidence) for r in results]
+@dataclass
+class AlignStep:
+    """Align the batch's pairs in one call (statistical aligners learn from the batch + extra parallel text)."""
+
+    aligner: Component
+    back_lang: str
+    back_of: str
+    tokenizer: str
+    ctx: Context
+
+    def __call__(self, batch: Batch) -> Batch:
+        align_pairs(batch.pairs, self.aligner, self.ctx, batch.back_texts, self.back_lang, self.back_of, self.tokenizer)
+        batch.back_texts = None
+        return batch
+
+
+@dataclass
+class ProjectStep:
+    """Project the source spans onto the targets."""
+
+    method: str
+    options: dict[str, Any]
+
+    def __call__(self, batch: Batch) -> Batch:
+        results = step_project(batch.pairs, self.method, self.options)
+        for pair, result in zip(batch.pairs, results):
+            pair.tgt_spans = list(result.spans)
+        batch.confidences = [float(r.confidence) for r in results]
+        return batch
+
+
+@dataclass
+class MarkerStep:
+    """``markers`` (EasyProject-style marked translation) or ``model-transfer``: no alignment (:mod:`xlner.marker_steps`)."""
+
+    kind: str
+    method: str
+    translator: Component
+    tagger: Component
+    lang: str
+    pivot: str
+    tokenizer: str
+    options: dict[str, Any]
+    ctx: Context
+
+    def __call__(self, batch: Batch) -> Batch:
+        from xlner import marker_steps
+        from xlner.project.markers import log_report
+
+        sentences, report = batch.sentences, None
+        common: dict[str, Any] = {
+            "lang": self.lang,
+            "pivot": self.pivot,
+            "translator": self.translator,
+            "ctx": self.ctx,
+        }
+        if self.method == "model-transfer":
+            _, pairs, confidences = marker_steps.model_transfer(sentences, tagger=self.tagger, ctx=self.ctx)
+        elif self.kind == "train":
+            pairs, confidences, report = marker_steps.translate_train_markers(
+                sentences, tokenizer=self.tokenizer, options=self.options, **common
+            )
+        else:
+            _, pairs, confidences, report = marker_steps.translate_test_markers(
+                sentences, tagger=self.tagger, tokenizer=self.tokenizer, options=self.options, **common
+            )
+        if report is not None:
+            log_report(report)
+        batch.pairs, batch.confidences = list(pairs), [float(c) for c in confidences]
+        return batch
+
+
+def build_steps(kind: str, spec: PipelineSpec, batch_tokens: int | None = None) -> list[Stage]:
+    """The steps of translate-``kind`` (``test`` or ``train``) for ``spec``: the one list every runner executes
+    (in memory on one batch, or per shard on the local or Ray engine). Every component's options are checked
+    against its factory here, before any model loads."""
+    steps = _steps(kind, spec, batch_tokens)
+    for step in steps:
+        for value in vars(step.fn).values():
+            if isinstance(value, Component):
+                value.check()
+    return steps
+
+
+def _steps(kind: str, spec: PipelineSpec, batch_tokens: int | None) -> list[Stage]:
+    if kind not in KINDS:
+        raise XlnerError(f"unknown pipeline kind {kind!r}: expected test or train")
+    run = spec.setup()
+    method = spec.method
+    if method in MARKER_METHODS:
+        if method == "model-transfer" and kind == "train":
+            raise XlnerError("model-transfer is a translate-test method")
+        step = MarkerStep(
+            kind, method, run.translator, run.tagger, spec.lang, spec.pivot, spec.tokenizer, run.method_options, run.ctx
+        )
+        return [Stage(method, step, model=True, gpu=True)]
+    src_lang, tgt_lang = (spec.pivot, spec.lang) if kind == "train" else (spec.lang, spec.pivot)
+    translate = TranslateStep(
+        kind, run.translator, src_lang, tgt_lang, spec.tokenizer, spec.backtranslation, run.ctx, batch_tokens
+    )
+    steps = [Stage("translate", translate, model=True, gpu=True)]
+    if kind == "test":
+        steps.append(Stage("tag", TagStep(run.tagger, run.ctx), model=True, gpu=True))
+    neural = run.aligner.name not in STATISTICAL_ALIGNERS
+    back_of = "tgt" if kind == "train" else "src"
+    align = AlignStep(run.aligner, src_lang, back_of, spec.tokenizer, run.ctx)
+    steps.append(Stage("align", align, model=neural, gpu=neural))
+    from xlner.project import resolve
+
+    options = run.project_options
+    scored = resolve(method, options).loads_model  # a model-based scorer: the step runs in actors, on GPUs
+    steps.append(Stage("project", ProjectStep(method, options), model=scored, gpu=scored))
+    return steps
+
+
+def run_batch(kind: str, sentences: Sequence[Sentence], spec: PipelineSpec) -> Batch:
+    """All of ``sentences`` as one batch through :func:`build_steps` (``--back-translations`` read first)."""
+    sentences = list(sentences)
+    steps = build_steps(kind, spec)
+    batch = Batch(sentences, back_translations=_read_back_translations(spec, len(sentences)))
+    for step in steps:
+        batch = step.fn(batch)
+    return batch
+
+
+def _read_back_translations(spec: PipelineSpec, count: int) -> list[str] | None:
+    """The ``back_translations`` file's lines when back-translation uses it, checked against the input size."""
+    if not spec.backtranslation or spec.back_translations is None or spec.method in MARKER_METHODS:
+        return None
+    from xlner.io import read_lines
+
+    lines = read_lines(spec.back_translations)
+    if len(lines) != count:
+        raise InputError(f"{len(lines)} back-translations but the input has {count} sentences", spec.back_translations)
+    return lines
+
+
+def details_records(
+    pairs: Sequence[SentencePair],
+    confidences: Sequence[float],
+    kept: Sequence[bool],
+    method: str,
+    project_options: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """The ``--details`` records (:mod:`xlner.project.explain`) of projected pairs, with ``kept``.
+
+    Alignment-based methods re-project the pairs (same result) to get each
+    span's score parts and the unprojected entities; markers and model
+    transfer give their spans without scores.
+    """
+    from xlner.project.explain import plain_record, project_explained
+
+    if method in MARKER_METHODS:
+        records = [plain_record(p, c, method) for p, c in zip(pairs, confidences)]
+    else:
+        records = project_explained(pairs, method, **project_options)[1]
+    for record, keep in zip(records, kept):
+        record["kept"] = bool(keep)
+    return records
+
+
+# ---------------------------------------------------------------- the spec of a run
+
+#: Fields each kind of run does not use (rejected by :meth:`PipelineSpec.of`, left out of job hashes).
+UNUSED_FIELDS = {"test": ("min_confidence",), "train": ("tagger", "tagger_options")}
+#: Fields that change where or whether steps are cached, never what they compute (left out of job hashes).
+RUN_ONLY_FIELDS = ("cache_dir", "use_cache")
 
 
 @dataclass
 class PipelineSpec:
-    """The choices of a pipeline run, shared by :func:`translate_test`, :func:`translate_train` and
-    :func:`xlner.engines.jobs.run_job`.
+    """The choices of a pipeline run: the one list of its parameters, shared by :func:`translate_test`,
+    :func:`translate_train`, :func:`xlner.engines.jobs.run_job` and the CLI (see ``SPEC_FLAGS`` in
+    :mod:`xlner.cli.pipelines`).
 
     Components are registry names with their options (or :class:`Component`
     objects). MT input is always Moses-detokenized; ``tokenizer`` (``moses``,
@@ -340,6 +570,24 @@ class PipelineSpec:
             method_options=dict(self.method_options or {}),
         )
 
+    def describe(self, kind: str) -> dict[str, Any]:
+        """Every field that changes translate-``kind``'s output, as JSON (components with their options; files by
+        size and modification time): what a job's shard hash covers."""
+        run = self.setup()
+        components = {"translator": run.translator, "tagger": run.tagger, "aligner": run.aligner}
+        skipped = set(UNUSED_FIELDS[kind]) | set(RUN_ONLY_FIELDS) | {f"{name}_options" for name in components}
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in skipped:
+                continue
+            if f.name in components:
+                component = components[f.name]
+                options = component.options if component.key_options is None else component.key_options
+                out[f.name] = {"name": component.name, "options": describe_options(dict(options))}
+            else:
+                out[f.name] = describe_options(getattr(self, f.name))
+        return out
+
 
 @dataclass
 class Setup:
@@ -355,7 +603,12 @@ class Setup:
     @property
     def project_options(self) -> dict[str, Any]:
         """Options for alignment-based projection: ``method_options`` plus the pipeline's languages where a scorer needs them."""
-        return with_languages(self.spec.method, self.method_options, self.spec.pivot, self.spec.lang)
+        from xlner.project import resolve
+
+        return resolve(self.spec.method, self.method_options, self.spec.pivot, self.spec.lang).given
+
+
+# ---------------------------------------------------------------- the two pipelines, in memory
 
 
 def translate_test(
@@ -373,46 +626,11 @@ def translate_test(
     same sentences with gold spans, to score the output (``label_map``
     applies to both sides, e.g. ``{"DATE": "O"}``).
     """
-    spec = PipelineSpec.of(spec, options, "translate_test", exclude=("min_confidence",))
-    run = spec.setup()
-    lang, pivot, ctx, mt = spec.lang, spec.pivot, run.ctx, run.translator
-    sentences = list(sentences)
-    ids = [s.id for s in sentences]
-    if spec.method in ("markers", "model-transfer"):  # no alignment: xlner.project.markers
-        from xlner.marker_steps import model_transfer, translate_test_markers
-        from xlner.project.markers import log_report
-
-        if spec.method == "markers":
-            out, pairs, confidences, marker_report = translate_test_markers(
-                sentences,
-                lang=lang,
-                pivot=pivot,
-                translator=mt,
-                tagger=run.tagger,
-                ctx=ctx,
-                tokenizer=spec.tokenizer,
-                options=run.method_options,
-            )
-            log_report(marker_report)
-        else:
-            out, pairs, confidences = model_transfer(sentences, tagger=run.tagger, ctx=ctx)
-        return PipelineResult(
-            out, pairs, confidences, list(range(len(out))), evaluate(out, gold, label_map) if gold is not None else None
-        )
-    texts = [detokenize(s.tokens, lang) for s in sentences]
-    english = [tokenize(t, pivot, spec.tokenizer) for t in step_translate(texts, ids, mt, lang, pivot, ctx)]
-    spans = step_tag(english, run.tagger, ctx)
-    pairs = [SentencePair(e, list(s.tokens), sp, id=s.id) for e, s, sp in zip(english, sentences, spans)]
-    back = _back_texts(
-        spec.back_translations, mt, lambda: [detokenize(e, pivot) for e in english], ids, pivot, lang, ctx
-    )
-    align_pairs(pairs, run.aligner, spec.backtranslation, back, lang, "src", spec.tokenizer, ctx)
-    confidences = _project_into(pairs, spec.method, run.project_options, ctx)
-    out = [Sentence(list(s.tokens), list(p.tgt_spans or []), s.id) for s, p in zip(sentences, pairs)]
-    report = None
-    if gold is not None:
-        report = evaluate(out, gold, label_map)
-    return PipelineResult(out, pairs, confidences, list(range(len(out))), report)
+    spec = PipelineSpec.of(spec, options, "translate_test", exclude=UNUSED_FIELDS["test"])
+    batch = run_batch("test", sentences, spec)
+    out = [Sentence(list(p.tgt_tokens), list(p.tgt_spans or []), p.id) for p in batch.pairs]
+    report = evaluate(out, gold, label_map) if gold is not None else None
+    return PipelineResult(out, batch.pairs, batch.confidences, list(range(len(out))), report)
 
 
 def translate_train(sentences: Sequence[Sentence], spec: PipelineSpec | None = None, **options: Any) -> PipelineResult:
@@ -423,57 +641,19 @@ def translate_train(sentences: Sequence[Sentence], spec: PipelineSpec | None = N
     ``min_confidence`` (and empty translations) are left out of
     ``result.sentences``; ``result.kept`` lists the kept indices.
     """
-    spec = PipelineSpec.of(spec, options, "translate_train", exclude=("tagger", "tagger_options"))
-    run = spec.setup()
-    lang, pivot, ctx, mt = spec.lang, spec.pivot, run.ctx, run.translator
-    sentences = list(sentences)
-    ids = [s.id for s in sentences]
-    if spec.method == "markers":  # translate with markers, no alignment: xlner.project.markers
-        from xlner.marker_steps import translate_train_markers
-        from xlner.project.markers import log_report
-
-        pairs, confidences, marker_report = translate_train_markers(
-            sentences,
-            lang=lang,
-            pivot=pivot,
-            translator=mt,
-            ctx=ctx,
-            tokenizer=spec.tokenizer,
-            options=run.method_options,
-        )
-        log_report(marker_report)
-    else:
-        texts = [detokenize(s.tokens, pivot) for s in sentences]
-        target = [tokenize(t, lang, spec.tokenizer) for t in step_translate(texts, ids, mt, pivot, lang, ctx)]
-        pairs = [SentencePair(list(s.tokens), t, list(s.spans), id=s.id) for s, t in zip(sentences, target)]
-        back = _back_texts(
-            spec.back_translations, mt, lambda: [detokenize(t, lang) for t in target], ids, lang, pivot, ctx
-        )
-        align_pairs(pairs, run.aligner, spec.backtranslation, back, pivot, "tgt", spec.tokenizer, ctx)
-        confidences = _project_into(pairs, spec.method, run.project_options, ctx)
-    kept = [k for k, c in enumerate(confidences) if c >= spec.min_confidence and pairs[k].tgt_tokens]
-    out = [Sentence(pairs[k].tgt_tokens, list(pairs[k].tgt_spans or []), pairs[k].id) for k in kept]
-    return PipelineResult(out, pairs, confidences, kept)
+    spec = PipelineSpec.of(spec, options, "translate_train", exclude=UNUSED_FIELDS["train"])
+    batch = run_batch("train", sentences, spec)
+    kept = [k for k, (_, _, keep) in enumerate(batch.outputs(spec.min_confidence)) if keep]
+    out = [Sentence(batch.pairs[k].tgt_tokens, list(batch.pairs[k].tgt_spans or []), batch.pairs[k].id) for k in kept]
+    return PipelineResult(out, batch.pairs, batch.confidences, kept)
 
 
 def explain_result(result: PipelineResult, spec: PipelineSpec) -> list[dict[str, Any]]:
-    """The ``--details`` records of a run (:mod:`xlner.project.explain`), one per pair, with ``kept``.
-
-    Alignment-based methods re-project the pairs (uncached, same result) to
-    get each span's score parts and the unprojected entities; markers and
-    model transfer give their spans without scores.
-    """
-    from xlner.project.explain import plain_record, project_explained
-
+    """The ``--details`` records of an in-memory run, one per pair (see :func:`details_records`)."""
     kept = set(result.kept)
-    if spec.method in ("markers", "model-transfer"):
-        return [
-            plain_record(p, c, spec.method, k in kept) for k, (p, c) in enumerate(zip(result.pairs, result.confidences))
-        ]
-    _, records = project_explained(result.pairs, spec.method, **spec.setup().project_options)
-    for k, record in enumerate(records):
-        record["kept"] = k in kept
-    return records
+    flags = [k in kept for k in range(len(result.pairs))]
+    options = {} if spec.method in MARKER_METHODS else spec.setup().project_options
+    return details_records(result.pairs, result.confidences, flags, spec.method, options)
 
 
 def with_parallel_languages(options: Mapping[str, Any] | None, src_lang: str, tgt_lang: str) -> dict[str, Any]:

@@ -15,6 +15,10 @@ SYMMETRIZATION = "intersection"
 SUBWORD = "auto"
 #: With subwords, also align words and keep links that 3 of the 4 directional alignments share.
 SUBWORD_VOTE = True
+#: eflomal priors: False aligns the extra parallel text with every input; "auto" aligns it once and keeps its
+#: priors when there is extra text (see xlner.align.eflomal.EflomalAligner). False: with priors the F1 is not
+#: within the seed range of joint alignment on every set (``xlner bench priors``, docs/benchmarks.md "priors").
+EFLOMAL_PRIORS: bool | str = False
 #: Seeded eflomal runs whose links are voted on (1: one run).
 EFLOMAL_RUNS = 1
 #: Projection method, and the preset each method uses when none is named.

@@ -32,7 +32,7 @@ def _typed_signature(factory: Callable[..., Any]) -> None:
     built = signature.return_annotation
     if isinstance(built, str):
         built = getattr(factory, "__globals__", {}).get(built.strip("'\""))
-    if not isinstance(built, type):
+    if not isinstance(built, type) or built is inspect.Signature.empty:
         return
     try:
         own = list(inspect.signature(built).parameters.values())
@@ -101,7 +101,7 @@ class _Registries:
         self.taggers = Registry("tagger", ("xlner.tag",))
         self.encoders = Registry("encoder", ("xlner.align.encoders",))
         self.solvers = Registry("solver", ("xlner.project.solve",))
-        self.scorers = Registry("scorer", ("xlner.project.scores",))
+        self.scorers = Registry("scorer", ("xlner.project.scores", "xlner.project.scorers"))
 
 
 registry = _Registries()

@@ -9,7 +9,7 @@ become IOB2 tags only at the edges (readers, writers, metrics).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import FrozenSet, Tuple
+from typing import Any, FrozenSet, Iterable, Tuple
 
 Link = Tuple[int, int]
 Alignment = FrozenSet[Link]
@@ -32,6 +32,16 @@ class Span:
 
     def overlaps(self, other: "Span") -> bool:
         return self.start < other.end and other.start < self.end
+
+
+def spans_to_json(spans: Iterable[Span]) -> list[list[Any]]:
+    """Spans as JSON lists ``[start, end, label]`` (xlner's JSONL layout, shards, caches)."""
+    return [[s.start, s.end, s.label] for s in spans]
+
+
+def spans_from_json(value: Iterable[Any]) -> list[Span]:
+    """The inverse of :func:`spans_to_json`."""
+    return [Span(int(start), int(end), str(label)) for start, end, label in value]
 
 
 @dataclass

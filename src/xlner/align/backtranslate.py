@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
 
@@ -179,12 +179,15 @@ class BackTranslationAligner:
 
 @registry.aligners.register("backtranslation")
 def _make_backtranslation(
-    base: Aligner | str = "eflomal", back_translations: BackTranslations | str | None = None, **options: Any
+    base: Aligner | str = "eflomal",
+    back_translations: BackTranslations | str | None = None,
+    base_options: Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> BackTranslationAligner:
     """``base`` is an aligner or a registered name (``base_options`` go to it);
     ``back_translations`` a list of token lists, a callable, or the path of a
     tokenized text file (one sentence per line)."""
-    base_options = options.pop("base_options", {}) or {}
+    base_options = dict(base_options or {})
     aligner: Aligner = registry.aligners.create(base, **base_options) if isinstance(base, str) else base
     if back_translations is None:
         raise XlnerError("the backtranslation aligner needs back_translations= (token lists, a callable or a file)")

@@ -10,8 +10,9 @@ Limits and choices (documented behaviour, not accidents):
 
 * **Empty sentences**: a pair with an empty side gets no links and is left
   out of what eflomal sees.
-* **Long sentences**: eflomal accepts at most 1024 tokens per sentence; longer
-  sides are truncated to :data:`MAX_TOKENS` tokens, words beyond stay unaligned.
+* **Very long sides**: eflomal accepts at most 1024 tokens per sentence; a side
+  still longer after windowing (see "Long pairs") is truncated to
+  :data:`MAX_TOKENS` tokens, words beyond stay unaligned.
 * **Determinism**: eflomal seeds itself from ``/dev/urandom`` and has no seed
   option. xlner compiles (once, with the system C compiler) a tiny
   ``LD_PRELOAD`` library that makes eflomal read its seed from a file written
@@ -27,6 +28,14 @@ Limits and choices (documented behaviour, not accidents):
 * **Runs** (``runs``): eflomal runs with seeds ``seed, seed+1, ...`` on the
   same prepared input; a directional link is kept when more than half of the
   runs have it (before symmetrization), which lowers the variance across seeds.
+* **Priors** (``priors``): instead of aligning the extra parallel text together
+  with every input, align it once, turn its links into eflomal priors
+  (``eflomal.calculate_priors``: lexical, jump and fertility counts) and align
+  each new input alone with them; see :class:`EflomalAligner` and
+  :func:`priors_key` for the on-disk cache.
+* **Long pairs**: a pair with a side beyond
+  :data:`xlner.align.long.LONG_PAIR_TOKENS` tokens is aligned in windows (see
+  :mod:`xlner.align.long`), so alignment time stays linear in the length.
 * **Child process**: eflomal runs in its own process group, dies with xlner
   (``PR_SET_PDEATHSIG`` on Linux, so even ``kill -9`` of xlner stops it), and
   SIGINT/SIGTERM/SIGHUP received while it runs kill it; SIGTERM and SIGHUP
@@ -40,6 +49,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import json
 import logging
 import math
 import os
@@ -49,6 +59,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
@@ -56,6 +67,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from xlner import recipe
+from xlner.align import long
 from xlner.align import subword as sw
 from xlner.align.base import TokenPair, check_pairs
 from xlner.align.symmetrize import METHODS, symmetrize
@@ -68,6 +80,10 @@ log = logging.getLogger(__name__)
 
 #: Tokens per sentence side that eflomal sees (its binary rejects more than 1024).
 MAX_TOKENS = 1000
+#: Bump when a change makes cached priors stale (tokenization, how they are computed or stored).
+PRIORS_VERSION = 1
+#: eflomal's priors as ``eflomal.read_priors`` returns them (lexical, HMM forward/reverse, fertility forward/reverse).
+Priors = tuple[list[tuple[str, str, float]], dict[int, float], dict[int, float], list[Any], list[Any]]
 
 #: One side as eflomal sees it: token sentences, each token's word (None: tokens are words)
 #: and how many leading words kept all their pieces.
@@ -117,6 +133,21 @@ class EflomalAligner:
     symmetrizing; without subwords it changes nothing. ``on_progress``: called
     with the estimated share of eflomal's work done (0 to 1, from the
     iterations of the model stages it has finished) while it runs.
+
+    ``priors``: ``False`` aligns the input together with the extra parallel
+    text on every call; ``True`` aligns the extra text once (same
+    segmentation, seeds and eflomal options), keeps eflomal priors computed
+    from its links on disk, and aligns each input alone with them (an error
+    without extra text); ``"auto"`` is ``True`` when there is extra text,
+    else ``False``. With subwords the SentencePiece models are trained on the
+    extra text and kept with the priors; with ``subword_vote`` the word
+    alignment has priors of its own; with ``runs`` > 1 the priors come from
+    the runs' majority-vote links. Without ``n_iterations`` an input aligned
+    with priors gets the iteration schedule of a joint run (input + extra
+    sentences). ``priors_cache``: the folder of cached
+    priors (default ``<cache dir>/eflomal-priors``, see
+    :func:`xlner.cache.default_cache_dir`); an entry is named by
+    :meth:`priors_key`.
     """
 
     symmetrization: str = recipe.SYMMETRIZATION
@@ -135,6 +166,8 @@ class EflomalAligner:
     subword: str | int | Mapping[str, Any] | Sequence[Any] | None = recipe.SUBWORD
     runs: int = recipe.EFLOMAL_RUNS
     subword_vote: bool = recipe.SUBWORD_VOTE
+    priors: bool | str = recipe.EFLOMAL_PRIORS
+    priors_cache: str | Path | None = None
     on_progress: Callable[[float], None] | None = field(default=None, compare=False, repr=False)
     _extra_cache: list[TokenPair] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -151,6 +184,14 @@ class EflomalAligner:
         self.subword = sw.format_subword(sw.parse_subword(self.subword))
         if isinstance(self.runs, bool) or not isinstance(self.runs, int) or self.runs < 1:
             raise XlnerError(f"eflomal runs must be a whole number >= 1, not {self.runs!r}")
+        self.priors = parse_priors(self.priors)
+        if self.priors is True and not self.extra_parallel:
+            raise XlnerError("eflomal priors=true needs extra parallel text (extra_parallel) to compute them from")
+
+    @property
+    def uses_priors(self) -> bool:
+        """Whether inputs are aligned alone with priors from the extra parallel text."""
+        return bool(self.priors) and bool(self.extra_parallel)
 
     def config(self) -> dict[str, Any]:
         """Every option that changes the output (for cache keys)."""
@@ -163,6 +204,10 @@ class EflomalAligner:
             del options["runs"]
         if not options["subword_vote"]:
             del options["subword_vote"]
+        if self.uses_priors:
+            options["priors"] = True
+        else:
+            del options["priors"]
         return {"aligner": "eflomal", **options}
 
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
@@ -192,34 +237,35 @@ class EflomalAligner:
         self, pairs: Sequence[TokenPair], on_progress: Callable[[float], None] | None
     ) -> tuple[list[Alignment], list[Alignment], bool]:
         """Forward and reverse alignments, and whether either side was segmented into subwords."""
-        kept = [n for n, (src, tgt) in enumerate(pairs) if len(src) and len(tgt)]
-        forward: list[Alignment] = [frozenset()] * len(pairs)
-        reverse: list[Alignment] = [frozenset()] * len(pairs)
+        windows, origin = long.split_pairs(pairs)
+        kept = [n for n, (src, tgt) in enumerate(windows) if len(src) and len(tgt)]
+        forward: list[Alignment] = [frozenset()] * len(windows)
+        reverse: list[Alignment] = [frozenset()] * len(windows)
         if not kept:
-            return forward, reverse, False
+            return [frozenset()] * len(pairs), [frozenset()] * len(pairs), False
         fold = str.lower if self.lowercase else str
-        src_side: list[Sequence[str]] = [[fold(w) for w in pairs[n][0][:MAX_TOKENS]] for n in kept]
-        tgt_side: list[Sequence[str]] = [[fold(w) for w in pairs[n][1][:MAX_TOKENS]] for n in kept]
-        if any(len(pairs[n][0]) > MAX_TOKENS or len(pairs[n][1]) > MAX_TOKENS for n in kept):
+        src_side: list[Sequence[str]] = [[fold(w) for w in windows[n][0][:MAX_TOKENS]] for n in kept]
+        tgt_side: list[Sequence[str]] = [[fold(w) for w in windows[n][1][:MAX_TOKENS]] for n in kept]
+        if any(len(windows[n][0]) > MAX_TOKENS or len(windows[n][1]) > MAX_TOKENS for n in kept):
             log.warning("sentences longer than %d tokens are truncated for eflomal", MAX_TOKENS)
-        for src, tgt in self.extra_pairs():
-            src_side.append(src)
-            tgt_side.append(tgt)
-        segmented = [
-            self._segment(side, spec) for side, spec in zip((src_side, tgt_side), sw.parse_subword(self.subword))
-        ]
-        runs = _eflomal_runs(
-            segmented[0][0],
-            segmented[1][0],
-            model=self.model,
-            n_iterations=self.n_iterations,
-            n_samplers=self.n_samplers,
-            rel_iterations=self.rel_iterations,
-            null_prior=self.null_prior,
-            seeds=_seeds(self.seed, self.runs),
-            n_read=len(kept),
-            on_progress=on_progress,
-        )
+        priors: Priors | None = None
+        n_iterations = self.n_iterations
+        if self.uses_priors:
+            priors, models = self.load_priors(on_progress)
+            on_progress = None  # building the priors was the work worth reporting
+            segmented = [_segment_with(model, side) for model, side in zip(models, (src_side, tgt_side))]
+            if n_iterations is None:  # the schedule of a joint run: the priors stand for the extra text
+                n_extra = _PRIORS_PAIRS.get(str(self.priors_folder()), 0)
+                n_iterations = _schedule(self.model, self.rel_iterations, len(kept) + n_extra)
+        else:
+            for src, tgt in self.extra_pairs():
+                src_side.append(src)
+                tgt_side.append(tgt)
+            segmented = [
+                _segment_with(self._subword_model(side, spec), side)
+                for side, spec in zip((src_side, tgt_side), sw.parse_subword(self.subword))
+            ]
+        runs = self._runs(segmented, len(kept), on_progress, priors, n_iterations)
         pieces = any(owner is not None for _, owner, _ in segmented)
         if pieces:
             runs = [(_piece_links_to_words(f, *segmented), _piece_links_to_words(r, *segmented)) for f, r in runs]
@@ -227,22 +273,140 @@ class EflomalAligner:
         rev_links = majority_vote([run[1] for run in runs])
         for n, f, r in zip(kept, fwd_links, rev_links):
             forward[n], reverse[n] = f, r
-        return forward, reverse, pieces
+        return long.merge_links(forward, origin, len(pairs)), long.merge_links(reverse, origin, len(pairs)), pieces
 
-    def _segment(self, sents: list[Sequence[str]], spec: sw.SideSpec) -> _Side:
-        """One side as eflomal sees it: words, or pieces with each piece's word and the whole words per sentence."""
+    def _runs(
+        self,
+        segmented: Sequence[_Side],
+        n_read: int,
+        on_progress: Callable[[float], None] | None,
+        priors: Priors | None = None,
+        n_iterations: tuple[int, int, int] | None = None,
+    ) -> list[tuple[list[Alignment], list[Alignment]]]:
+        """eflomal's (forward, reverse) token links of the first ``n_read`` sentences, one per run."""
+        return _eflomal_runs(
+            segmented[0][0],
+            segmented[1][0],
+            model=self.model,
+            n_iterations=n_iterations or self.n_iterations,
+            n_samplers=self.n_samplers,
+            rel_iterations=self.rel_iterations,
+            null_prior=self.null_prior,
+            seeds=_seeds(self.seed, self.runs),
+            n_read=n_read,
+            on_progress=on_progress,
+            priors=priors,
+        )
+
+    def _subword_model(self, sents: Sequence[Sequence[str]], spec: sw.SideSpec) -> sw.SubwordModel | None:
+        """The SentencePiece model for one side's sentences (None: words)."""
         if spec == "none":
-            return sents, None, None
+            return None
         counts = sw.word_counts(sents)
         size = sw.resolve_vocab_size(spec, len(sents), len(counts))
         if size is None:
-            return sents, None, None
+            return None
         from xlner.cache import default_cache_dir
 
-        model = sw.train_subword_model(counts, size, default_cache_dir() / "subword")
-        if model is None:
-            return sents, None, None
-        return sw.segment_sentences(model, sents, MAX_TOKENS)
+        return sw.train_subword_model(counts, size, default_cache_dir() / "subword")
+
+    def priors_folder(self) -> Path:
+        """The cache folder of this aligner's priors (see :meth:`priors_key`)."""
+        from xlner.cache import default_cache_dir
+
+        root = Path(self.priors_cache) if self.priors_cache is not None else default_cache_dir() / "eflomal-priors"
+        return root / self.priors_key()
+
+    def priors_key(self) -> str:
+        """Hash of everything the priors depend on.
+
+        The extra text's file contents (in :func:`find_parallel_files` order)
+        and ``max_extra_pairs``, lowercasing, the subword setting and
+        SentencePiece trainer version, eflomal's model options, ``seed`` and
+        ``runs``, :data:`MAX_TOKENS` and :data:`PRIORS_VERSION`.
+        """
+        from xlner.cache import fingerprint
+
+        files = find_parallel_files(self.extra_parallel, self.src_lang, self.tgt_lang)
+        spec = {
+            "version": PRIORS_VERSION,
+            "corpus": [[_file_digest(path) for path in pair] for pair in files],
+            "max_extra_pairs": self.max_extra_pairs,
+            "lowercase": self.lowercase,
+            "max_tokens": MAX_TOKENS,
+            "subword": [str(side) for side in sw.parse_subword(self.subword)],
+            "subword_trainer": sw.TRAINER_VERSION,
+            "model": self.model,
+            "n_iterations": list(self.n_iterations) if self.n_iterations else None,
+            "n_samplers": self.n_samplers,
+            "rel_iterations": self.rel_iterations,
+            "null_prior": self.null_prior,
+            "seed": self.seed,
+            "runs": self.runs,
+        }
+        return fingerprint(spec)[:24]
+
+    def load_priors(
+        self, on_progress: Callable[[float], None] | None = None
+    ) -> tuple[Priors, tuple[sw.SubwordModel | None, sw.SubwordModel | None]]:
+        """The priors and (source, target) subword models: from the cache, else computed and cached."""
+        folder = self.priors_folder()
+        memo = _PRIORS_MEMO.get(str(folder))
+        if memo is not None and (folder / _PRIORS_META).is_file():
+            return memo
+        if not (folder / _PRIORS_META).is_file():
+            self._build_priors(folder, on_progress)
+        import eflomal
+
+        with open(folder / _PRIORS_FILE, encoding="utf-8") as handle:
+            priors: Priors = eflomal.read_priors(handle)
+        meta = json.loads((folder / _PRIORS_META).read_text(encoding="utf-8"))
+        models = tuple(sw.SubwordModel(folder / name) if name else None for name in meta["models"])
+        loaded = (priors, (models[0], models[1]))
+        _PRIORS_PAIRS[str(folder)] = int(meta["pairs"])
+        _PRIORS_MEMO[str(folder)] = loaded
+        return loaded
+
+    def _build_priors(self, folder: Path, on_progress: Callable[[float], None] | None) -> None:
+        """Align the extra text alone, compute eflomal's priors from its links and write them to ``folder``."""
+        import eflomal
+
+        from xlner.io.atomic import atomic_write
+
+        started = time.perf_counter()
+        extra = self.extra_pairs()
+        if not extra:
+            raise XlnerError("eflomal priors: the extra parallel text has no sentence pairs")
+        log.info("computing eflomal priors from %d extra parallel pairs (cached in %s)", len(extra), folder)
+        sides = ([src for src, _ in extra], [tgt for _, tgt in extra])
+        models = [self._subword_model(side, spec) for side, spec in zip(sides, sw.parse_subword(self.subword))]
+        segmented = [_segment_with(model, side) for model, side in zip(models, sides)]
+        runs = self._runs(segmented, len(extra), on_progress)
+        fwd = majority_vote([run[0] for run in runs])
+        rev = majority_vote([run[1] for run in runs])
+
+        def text(sents: Sequence[Sequence[str]]) -> list[str]:
+            return [" ".join(s) for s in sents]
+
+        def links(alignments: Sequence[Alignment]) -> list[str]:
+            return [" ".join(f"{i}-{j}" for i, j in sorted(a)) for a in alignments]
+
+        counts = eflomal.calculate_priors(text(segmented[0][0]), text(segmented[1][0]), links(fwd), links(rev))
+        folder.mkdir(parents=True, exist_ok=True)
+        names: list[str | None] = []
+        for side, model in zip(("src", "tgt"), models):
+            if model is None:
+                names.append(None)
+                continue
+            with atomic_write(folder / f"{side}.model", "wb") as out:
+                out.write(model.path.read_bytes())
+            names.append(f"{side}.model")
+        with atomic_write(folder / _PRIORS_FILE) as out:
+            eflomal.write_priors(out, *counts)
+        meta = {"options": self.config(), "pairs": len(extra), "models": names}
+        meta["seconds"] = round(time.perf_counter() - started, 3)
+        with atomic_write(folder / _PRIORS_META) as out:  # written last: the entry is complete
+            json.dump(meta, out, indent=1, default=str)
 
     def extra_pairs(self) -> list[TokenPair]:
         """The extra parallel text, tokenized (and lowercased); read once."""
@@ -329,6 +493,95 @@ def read_parallel(
     return pairs
 
 
+def parse_priors(value: Any) -> bool | str:
+    """The ``priors`` option: ``True``, ``False`` or ``"auto"`` (also true/false/on/off/yes/no/1/0 as text)."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == "auto":
+            return "auto"
+        if text in ("true", "yes", "on", "1"):
+            return True
+        if text in ("false", "no", "off", "0", "none", ""):
+            return False
+    raise XlnerError(f"eflomal priors must be true, false or auto, not {value!r}")
+
+
+def _segment_with(model: sw.SubwordModel | None, sents: Sequence[Sequence[str]]) -> _Side:
+    """One side as eflomal sees it: words (no model), or pieces with each piece's word and the whole words."""
+    if model is None:
+        return sents, None, None
+    return sw.segment_sentences(model, sents, MAX_TOKENS)
+
+
+_PRIORS_FILE = "priors.tsv"
+_PRIORS_META = "meta.json"
+#: Priors read in this process, by cache folder.
+_PRIORS_MEMO: dict[str, tuple[Priors, tuple[sw.SubwordModel | None, sw.SubwordModel | None]]] = {}
+#: Extra pairs behind the priors read in this process, by cache folder.
+_PRIORS_PAIRS: dict[str, int] = {}
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _schedule(model: int, rel_iterations: float, n_sentences: int) -> tuple[int, int, int]:
+    """eflomal's default (IBM1, HMM, fertility) iterations for ``n_sentences`` sentences."""
+    iters = max(2, int(round(rel_iterations * 5000 / math.sqrt(n_sentences))))
+    quarter = max(1, iters // 4)
+    return {1: (iters, 0, 0), 2: (max(2, quarter), iters, 0), 3: (max(2, quarter), quarter, iters)}[model]
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (remembered per path, size and modification time in this process)."""
+    stat = path.stat()
+    memo_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if memo_key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _DIGESTS[memo_key] = digest.hexdigest()
+    return _DIGESTS[memo_key]
+
+
+def _write_priors(path: Path, priors: Priors, src_index: Mapping[str, int], tgt_index: Mapping[str, int]) -> None:
+    """eflomal's binary priors input for this input's vocabularies (ids + 1; 0 is NULL); unseen words are dropped."""
+    lex, hmmf, hmmr, ferf, ferr = priors
+
+    def ids(index: Mapping[str, int], word: str) -> int | None:
+        found = index.get(word)
+        return None if found is None else found + 1
+
+    lex_ids: dict[tuple[int, int], float] = {}
+    for src, tgt, alpha in lex:
+        e = 0 if src == "<NULL>" else ids(src_index, src)
+        f = 0 if tgt == "<NULL>" else ids(tgt_index, tgt)
+        if e is not None and f is not None:
+            lex_ids[e, f] = lex_ids.get((e, f), 0.0) + alpha
+    fertility = []
+    for index, table in ((src_index, ferf), (tgt_index, ferr)):
+        found: dict[tuple[int, int], float] = {}
+        for word, fert, alpha in table:
+            e = ids(index, word)
+            if e is not None:
+                found[e, fert] = found.get((e, fert), 0.0) + alpha
+        fertility.append(found)
+    lines = [
+        f"{len(src_index) + 1} {len(tgt_index) + 1} {len(lex_ids)} {len(hmmf)} {len(hmmr)} "
+        f"{len(fertility[0])} {len(fertility[1])}"
+    ]
+    lines += [f"{e} {f} {alpha:g}" for (e, f), alpha in sorted(lex_ids.items())]
+    lines += [f"{jump} {alpha:g}" for jump, alpha in sorted(hmmf.items())]
+    lines += [f"{jump} {alpha:g}" for jump, alpha in sorted(hmmr.items())]
+    for found in fertility:
+        lines += [f"{e} {fert} {alpha:g}" for (e, fert), alpha in sorted(found.items())]
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+
+
 def _piece_links_to_words(links: Sequence[Alignment], src: _Side, tgt: _Side) -> list[Alignment]:
     """Word links of one direction's piece links, sentence by sentence (a side without owners is words)."""
 
@@ -412,25 +665,28 @@ def _eflomal_runs(
     seeds: Sequence[int | None],
     n_read: int,
     on_progress: Callable[[float], None] | None = None,
+    priors: Priors | None = None,
 ) -> list[tuple[list[Alignment], list[Alignment]]]:
-    """One eflomal call per seed on the same input files: (forward, reverse) of the first ``n_read`` sentences."""
+    """One eflomal call per seed on the same input files: (forward, reverse) of the first ``n_read`` sentences.
+
+    ``priors`` (as :func:`eflomal.read_priors` returns them) are passed to eflomal for these sentences' words.
+    """
     if len(src_sents) != len(tgt_sents):
         raise XlnerError(f"eflomal needs as many source sentences ({len(src_sents)}) as target ones ({len(tgt_sents)})")
     if any(not s or len(s) > MAX_TOKENS for s in (*src_sents, *tgt_sents)):
         raise XlnerError(f"eflomal sentences must have 1 to {MAX_TOKENS} tokens")
     binary = Path(str(__import__("eflomal").__file__)).parent / "bin" / "eflomal"
     if n_iterations is None:
-        # eflomal's own default schedule
-        iters = max(2, int(round(rel_iterations * 5000 / math.sqrt(len(src_sents)))))
-        quarter = max(1, iters // 4)
-        n_iterations = {1: (iters, 0, 0), 2: (max(2, quarter), iters, 0), 3: (max(2, quarter), quarter, iters)}[model]
+        n_iterations = _schedule(model, rel_iterations, len(src_sents))  # eflomal's own default schedule
     _remove_stale_work_dirs()
     shim = _seed_shim() if any(seed is not None for seed in seeds) else None
     results: list[tuple[list[Alignment], list[Alignment]]] = []
     with tempfile.TemporaryDirectory(prefix=f"{_WORK_PREFIX}{os.getpid()}-") as tmp:
         work = Path(tmp)
-        _write_text(work / "src", src_sents)
-        _write_text(work / "tgt", tgt_sents)
+        src_index = _write_text(work / "src", src_sents)
+        tgt_index = _write_text(work / "tgt", tgt_sents)
+        if priors is not None:
+            _write_priors(work / "priors", priors, src_index, tgt_index)
         for seed in seeds:
             env = dict(os.environ, OMP_NUM_THREADS="2,1")
             if seed is not None and shim is not None:
@@ -444,6 +700,8 @@ def _eflomal_runs(
                 args += ["-2", str(n_iterations[1])]
             if model >= 3:
                 args += ["-3", str(n_iterations[2])]
+            if priors is not None:
+                args += ["-p", str(work / "priors")]
             args += ["-f", str(work / "fwd"), "-r", str(work / "rev")]
             poll = None
             if on_progress is not None:
@@ -463,7 +721,7 @@ def _eflomal_runs(
 
 
 #: Fields of :class:`EflomalAligner` that do not change its output (left out of ``config()``).
-_NOT_OUTPUT = ("progress", "on_progress")
+_NOT_OUTPUT = ("progress", "on_progress", "priors_cache")
 _WORK_PREFIX = "xlner-eflomal-"
 _PR_SET_PDEATHSIG = 1
 
@@ -585,13 +843,14 @@ def _remove_stale_work_dirs() -> None:
             continue
 
 
-def _write_text(path: Path, sents: Sequence[Sequence[str]]) -> None:
-    """eflomal's input format: ``n_sents voc_size`` then ``len id id ...`` per line (ids from 0)."""
+def _write_text(path: Path, sents: Sequence[Sequence[str]]) -> dict[str, int]:
+    """eflomal's input format: ``n_sents voc_size`` then ``len id id ...`` per line (ids from 0); the ids."""
     index: dict[str, int] = {}
     lines = [" ".join([str(len(s))] + [str(index.setdefault(w, len(index))) for w in s]) for s in sents]
     with open(path, "w", encoding="ascii") as out:
         out.write(f"{len(sents)} {len(index)}\n")
         out.write("\n".join(lines) + "\n")
+    return index
 
 
 def _read_links(path: Path, n_sents: int) -> list[Alignment]:

@@ -50,7 +50,7 @@ AUTO_TYPE_FRACTION = 0.5
 
 _SIDES = ("src", "tgt")
 #: Bump when training options change, so cached models are retrained.
-_TRAINER_VERSION = 1
+TRAINER_VERSION = 1
 _TRAINER_OPTIONS: dict[str, Any] = {
     "model_type": "unigram",
     "character_coverage": 1.0,
@@ -191,7 +191,7 @@ def train_subword_model(word_counts: Mapping[str, int], vocab_size: int, cache_d
     size = max(int(vocab_size), len(chars) + 2)
     options = {**_TRAINER_OPTIONS, "vocab_size": size}
     digest = hashlib.sha256()
-    digest.update(json.dumps({"version": _TRAINER_VERSION, **options}, sort_keys=True).encode())
+    digest.update(json.dumps({"version": TRAINER_VERSION, **options}, sort_keys=True).encode())
     for line in lines:
         digest.update(line.encode("utf-8"))
     target = Path(cache_dir) / f"unigram-{size}-{digest.hexdigest()[:24]}.model"

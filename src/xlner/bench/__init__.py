@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "translate-train": "xlner.bench.translate_train",
     "scale": "xlner.bench.scale",
     "scoring": "xlner.bench.scoring",
+    "priors": "xlner.bench.priors",
 }
 
 #: (row name, projection method, options) that the real-data benchmarks compare;

@@ -10,12 +10,21 @@ words after the first, labels by hash) and a cheap deterministic alignment
 English word gets the diagonal link), so the benchmark measures the engine
 and the projection, not an aligner. The default method is the cheapest
 (``heuristic``), so the engines' own overhead weighs most. Each shard is generated, projected (real
-:class:`~xlner.engines.jobs.ProjectStage`) and written as JSONL (real
+:class:`~xlner.pipeline.ProjectStep`) and written as JSONL (real
 :class:`~xlner.engines.jobs.WriteStage`) on the local engine and on a fresh
 local Ray instance with 1 and 2 workers per stage. Each run is its own
 process; peak memory is the largest sum of RSS over the run's process tree
 (driver, Ray's raylet/GCS and workers), sampled every 0.1 s. Table in
 docs/benchmarks.md, section "scale".
+
+``--cli`` measures ``xlner project`` itself on files instead: the same
+synthetic pairs written as a source CoNLL file, a tokenized target text file
+and a Pharaoh ``--alignment`` file (so no aligner runs), projected to CoNLL
+in a fresh process per size; peak memory is that process's maximum RSS and
+the time its wall time. Tables in docs/benchmarks.md, sections
+"scale-project-METHOD".
+
+    xlner bench scale --cli [--sizes 10000 100000 1000000] [--method heuristic] [--work-dir DIR]
 """
 
 from __future__ import annotations
@@ -35,6 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from xlner.bench.report import add_output_options, command_line, markdown_table, publish
+from xlner.cli.project import CHUNK_SIZE
+from xlner.project.candidates import LONG_TARGET
 
 SIZES = [10_000, 100_000, 1_000_000]
 RUNS = ["local", "ray:1", "ray:2"]
@@ -97,19 +108,21 @@ def synthetic_alignment(src: list[str], tgt: list[str]) -> list[list[int]]:
 
 @dataclass
 class SyntheticRead:
-    """Shard description -> its synthetic pairs (the base corpus is loaded once per process)."""
+    """Shard description -> a :class:`xlner.pipeline.Batch` of synthetic aligned pairs (base corpus loaded once per process)."""
 
-    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, record: dict[str, Any]) -> Any:
+        from xlner.pipeline import Batch
+        from xlner.types import Sentence, SentencePair, spans_from_json
+
         base = base_pairs()
-        rows = [base[n % len(base)] for n in range(record["first"], record["first"] + record["count"])]
-        return {
-            "index": record["index"],
-            "ids": [str(n) for n in range(record["first"], record["first"] + record["count"])],
-            "src_tokens": [r[0] for r in rows],
-            "tgt_tokens": [r[1] for r in rows],
-            "src_spans": [r[2] for r in rows],
-            "alignments": [r[3] for r in rows],
-        }
+        numbers = range(record["first"], record["first"] + record["count"])
+        rows = [base[n % len(base)] for n in numbers]
+        batch = Batch([Sentence(r[1], [], str(n)) for n, r in zip(numbers, rows)], index=int(record["index"]))
+        batch.pairs = [
+            SentencePair(r[0], r[1], spans_from_json(r[2]), frozenset((i, j) for i, j in r[3]), id=str(n))
+            for n, r in zip(numbers, rows)
+        ]
+        return batch
 
 
 def run_one(size: int, engine: str, workers: int, shard_size: int, method: str, folder: Path) -> dict[str, Any]:
@@ -120,18 +133,17 @@ def run_one(size: int, engine: str, workers: int, shard_size: int, method: str, 
         SyntheticRead,  # by its module name, not __main__, so Ray workers can import it
     )
     from xlner.engines import RayOptions, Stage, failure_of, run_stages
-    from xlner.engines.jobs import ProjectStage, WriteStage
-    from xlner.pipeline import Context
+    from xlner.engines.jobs import WriteStage
+    from xlner.pipeline import ProjectStep
 
     shards = [
         {"index": k, "first": first, "count": min(shard_size, size - first)}
         for k, first in enumerate(range(0, size, shard_size))
     ]
     paths = {s["index"]: str(folder / f"synthetic-{s['index']:05d}.jsonl") for s in shards}
-    ctx = Context(use_cache=False)
     stages = [
         Stage("read", SyntheticRead()),
-        Stage("project", ProjectStage(method, {}, ctx)),
+        Stage("project", ProjectStep(method, {})),
         Stage("write", WriteStage(paths, "jsonl", 0.0)),
     ]
     options = RayOptions(num_cpus=2, workers=workers)
@@ -221,6 +233,145 @@ def measure(size: int, run: str, shard_size: int, method: str) -> dict[str, Any]
     return result
 
 
+def write_inputs(size: int, folder: Path) -> dict[str, Path]:
+    """The first ``size`` synthetic pairs as ``xlner project`` inputs: source CoNLL, target text, Pharaoh links."""
+    from xlner.tags import spans_to_tags
+    from xlner.types import Span
+
+    base = base_pairs()
+    paths = {name: folder / f"{size}.{name}" for name in ("src.conll", "tgt.txt", "links.pharaoh")}
+    with (
+        open(paths["src.conll"], "w", encoding="utf-8") as src,
+        open(paths["tgt.txt"], "w", encoding="utf-8") as tgt,
+        open(paths["links.pharaoh"], "w", encoding="utf-8") as links,
+    ):
+        for n in range(size):
+            en, de, spans, alignment = base[n % len(base)]
+            tags = spans_to_tags([Span(a, b, label) for a, b, label in spans], len(en))
+            src.write("".join(f"{token}\t{tag}\n" for token, tag in zip(en, tags)) + "\n")
+            tgt.write(" ".join(de) + "\n")
+            links.write(" ".join(f"{i}-{j}" for i, j in sorted(map(tuple, alignment))) + "\n")
+    return paths
+
+
+def write_long_input(n_words: int, folder: Path) -> dict[str, Path]:
+    """One pair: the first synthetic pair's source, and a target of ``n_words`` words (the target sentences end to end).
+
+    The source words keep their synthetic links into the first target
+    sentence; the last source word is also linked to the last target word.
+    """
+    from xlner.tags import spans_to_tags
+    from xlner.types import Span
+
+    base = base_pairs()
+    en, de, spans, alignment = next(row for row in base if row[2])
+    words: list[str] = []
+    k = 0
+    while len(words) < n_words:
+        words += base[k % len(base)][1]
+        k += 1
+    del words[n_words:]
+    words[: len(de)] = de
+    links = sorted({*map(tuple, alignment), (len(en) - 1, n_words - 1)})
+    tags = spans_to_tags([Span(a, b, label) for a, b, label in spans], len(en))
+    paths = {name: folder / f"long.{name}" for name in ("src.conll", "tgt.txt", "links.pharaoh")}
+    paths["src.conll"].write_text("".join(f"{t}\t{g}\n" for t, g in zip(en, tags)) + "\n", encoding="utf-8")
+    paths["tgt.txt"].write_text(" ".join(words) + "\n", encoding="utf-8")
+    paths["links.pharaoh"].write_text(" ".join(f"{i}-{j}" for i, j in links) + "\n", encoding="utf-8")
+    return paths
+
+
+def measure_cli(size: int, method: str, work_dir: Path | None, long_target: int | None = None) -> dict[str, Any]:
+    """``xlner project`` on ``size`` synthetic pairs (or one pair of a ``long_target``-word target) in a fresh process."""
+    import re
+    import shutil
+
+    if work_dir is not None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="xlner-scale-cli-", dir=work_dir) as tmp:
+        folder = Path(tmp)
+        paths = write_long_input(long_target, folder) if long_target else write_inputs(size, folder)
+        output = folder / "out.conll"
+        xlner = shutil.which("xlner", path=str(Path(sys.executable).parent)) or "xlner"
+        command = [xlner, "project", "-s", str(paths["src.conll"]), "-t", str(paths["tgt.txt"])]
+        command += ["--alignment", str(paths["links.pharaoh"]), "--method", method, "-o", str(output)]
+        started = time.perf_counter()
+        env = {**os.environ, "COLUMNS": "400"}  # the summary line unwrapped
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        assert process.stdout is not None  # stdout=PIPE
+        printed = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            raise SystemExit(f"xlner project on {size} pairs failed (exit {process.returncode}):\n{printed}")
+        found = re.search(r"project ([0-9.]+) ms", printed)
+        input_mb = sum(path.stat().st_size for path in paths.values()) / 2**20
+    return {
+        "size": size,
+        "long_target": long_target,
+        "method": method,
+        "seconds": seconds,
+        "project_seconds": float(found.group(1)) / 1000 if found else float("nan"),
+        "peak_mb": usage.ru_maxrss / 1024,
+        "input_mb": input_mb,
+    }
+
+
+def render_cli(results: list[dict[str, Any]], command: str, method: str) -> str:
+    """The markdown of ``--cli`` results (memory and time relative to the smallest size)."""
+    first = next(r for r in results if not r["long_target"])
+    rows = [
+        [
+            f"{r['size']:,}" if not r["long_target"] else f"1 (target of {r['long_target']:,} words)",
+            f"{r['input_mb']:.1f}",
+            f"{r['seconds']:.1f}",
+            f"{r['project_seconds']:.1f}",
+            f"{r['size'] / r['seconds']:,.0f}" if not r["long_target"] else "-",
+            f"{(r['seconds'] / r['size']) / (first['seconds'] / first['size']):.2f}" if not r["long_target"] else "-",
+            f"{r['peak_mb']:.0f}",
+            f"{r['peak_mb'] / first['peak_mb']:.2f}",
+        ]
+        for r in results
+    ]
+    table = markdown_table(
+        [
+            "sentence pairs",
+            "input files (MB)",
+            "wall seconds",
+            "projecting (s)",
+            "pairs/s",
+            f"time per pair vs {first['size']:,}",
+            "peak RSS (MB)",
+            f"peak RSS vs {first['size']:,}",
+        ],
+        rows,
+    )
+    return (
+        f"Command: `{command}`\n\n`xlner project --method {method}` end to end in a fresh process per size: synthetic "
+        "en-de pairs from ../shared/data/parallel (as in the section above) read from a source CoNLL file, a target "
+        "text file and a Pharaoh `--alignment` file (no aligner runs), written as CoNLL. Wall time includes "
+        'start-up, the checking pass over every input and writing; "projecting" is the time inside projection '
+        "(as `xlner project` prints it). Peak RSS is the process's maximum resident set. `xlner project` checks "
+        "every input in one pass first (errors name FILE:LINE before any work), then reads, projects and writes "
+        f"{CHUNK_SIZE:,} pairs at a time into the output's temporary file (xlner.project.stream); with an aligner "
+        "instead of `--alignment`, the aligner (eflomal) aligns the whole input at once and holds its token lists "
+        "until it is done, and projection after it streams the same way. "
+        f"{os.cpu_count()} CPU cores shared with other jobs.{_long_note(results)}\n\n{table}\n"
+    )
+
+
+def _long_note(results: list[dict[str, Any]]) -> str:
+    if not any(r["long_target"] for r in results):
+        return ""
+    return (
+        ' A "target of N words" row is one pair: the first synthetic pair with an entity as the source and N '
+        "words of target sentences end to end as the target (links into its first sentence, and the last source word "
+        "to the last target word); targets over "
+        f"{LONG_TARGET:,} words keep only candidates near the alignment (xlner.project.candidates)."
+    )
+
+
 def render(results: list[dict[str, Any]], command: str, shard_size: int, method: str) -> str:
     baseline = {r["size"]: r["sentences"] / r["seconds"] for r in results if r["run"] == "local"}
     rows = []
@@ -283,6 +434,16 @@ def main(argv: list[str] | None = None) -> None:
         help="projection method (default heuristic: the cheapest, so engine overhead shows most)",
     )
     add_output_options(parser)
+    parser.add_argument("--cli", action="store_true", help="measure `xlner project` on files instead of the engines")
+    parser.add_argument(
+        "--long-target",
+        nargs="*",
+        type=int,
+        default=[],
+        metavar="WORDS",
+        help="with --cli: also one pair whose target has WORDS words (candidate cap of long targets)",
+    )
+    parser.add_argument("--work-dir", type=Path, help="folder for the --cli input and output files (default: temp)")
     parser.add_argument("--run-one", nargs=3, metavar=("SIZE", "ENGINE", "WORKERS"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -291,6 +452,20 @@ def main(argv: list[str] | None = None) -> None:
         print(
             json.dumps(run_one(int(size), engine, int(workers), args.shard_size, args.method, args.folder)), flush=True
         )
+        return
+    if args.cli:
+        cli_results = []
+        for size, long_target in [(n, None) for n in args.sizes] + [(1, n) for n in args.long_target]:
+            result = measure_cli(size, args.method, args.work_dir, long_target)
+            print(
+                f"{size:>9,} {args.method} {result['seconds']:8.1f} s (projecting {result['project_seconds']:.1f} s) "
+                f"peak {result['peak_mb']:.0f} MB",
+                flush=True,
+            )
+            cli_results.append(result)
+        markdown = render_cli(cli_results, command_line("scale", argv), args.method)
+        title = f"Scale: `xlner project` memory and time, streaming (`{args.method}`, synthetic en-de)"
+        publish(f"scale-project-{args.method}", title, markdown, args)
         return
     results = []
     for size in args.sizes:

@@ -80,8 +80,8 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def run(args: argparse.Namespace) -> list[list[object]]:
     from xlner.project.candidates import generate_candidates
-    from xlner.project.ner_scores import NerScorer
-    from xlner.project.nmt_scores import NmtScorer
+    from xlner.project.scorers.ner import NerScorer
+    from xlner.project.scorers.nmt import NmtScorer
 
     pairs = load_pairs(args.sentences)
     candidates = generate_candidates(pairs, max_words=args.max_words, aligned_subranges=False, runs=False)

@@ -21,14 +21,13 @@ docs/translate_train.png.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from xlner.bench.links import cached_json, describe_recipe, digest, seed_cell
+from xlner.bench.links import describe_recipe, digest, seed_cell
 from xlner.bench.report import (
     BENCHMARKS_MD,
     add_output_options,
@@ -85,19 +84,6 @@ class LanguageResult:
     f1_marks_attached: dict[str, float] = field(default_factory=dict)
     gold: list[list[Span]] = field(default_factory=list, repr=False)
     predictions: dict[str, list[list[Span]]] = field(default_factory=dict, repr=False)
-
-
-def _source_digest(*modules: str) -> str:
-    """Hash of the source files of these modules or packages, so caches follow code changes."""
-    import importlib
-
-    digest = hashlib.sha1()
-    for name in modules:
-        path = Path(importlib.import_module(name).__file__ or "")
-        files = sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else [path]
-        for file in files:
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def bench_cache(cache_dir: Path | None) -> Path:
@@ -169,6 +155,8 @@ def project_silver(
     cache_dir: Path,
 ) -> tuple[list[list[Span]], list[float], float]:
     """xlner's projected spans and confidence per target sentence, and the seconds it took; cached."""
+    import xlner.project
+    from xlner.cache import StepCache, cached_call
     from xlner.project import project_detailed
 
     pairs = [
@@ -185,8 +173,8 @@ def project_silver(
         }
 
     inputs = [(p.src_tokens, p.tgt_tokens, _spans_json([p.src_spans]), sorted(p.alignment or ())) for p in pairs]
-    key = digest(method, options, inputs, _source_digest("xlner.project"))
-    data = cached_json(cache_dir / f"tt-project-{method}-{key}.json", compute)
+    cache = StepCache.open(cache_dir, "project", method, options, code=xlner.project)
+    data = cached_call(compute, digest(inputs), cache=cache)
     return _spans_from_json(data["spans"]), data["confidence"], data["seconds"]
 
 
@@ -194,6 +182,8 @@ def train_and_tag(
     silver: Sequence[Sentence], test: Sequence[Sentence], cache_dir: Path, crf_options: dict[str, Any]
 ) -> tuple[list[list[Span]], float]:
     """Train the CRF on ``silver``, tag ``test``; predictions and training seconds, cached."""
+    import xlner.downstream
+    from xlner.cache import StepCache, cached_call
     from xlner.downstream import train_crf
 
     def compute() -> dict[str, Any]:
@@ -203,8 +193,8 @@ def train_and_tag(
         return {"predicted": _spans_json(tagger.tag([s.tokens for s in test])), "seconds": seconds}
 
     silver_key = [(s.tokens, _spans_json([s.spans])) for s in silver]
-    key = digest(crf_options, silver_key, [s.tokens for s in test], _source_digest("xlner.downstream"))
-    data = cached_json(cache_dir / f"tt-crf-{key}.json", compute)
+    cache = StepCache.open(cache_dir, "crf", "crf", crf_options, code=xlner.downstream)
+    data = cached_call(compute, digest(silver_key, [s.tokens for s in test]), cache=cache)
     return _spans_from_json(data["predicted"]), data["seconds"]
 
 

@@ -9,7 +9,9 @@ from typing import Any, List, Optional
 import typer
 
 from xlner.cli import app
-from xlner.cli.common import console, elapsed_status, err_console, user_errors
+from xlner.cli.common import console, elapsed_status, err_console, show_defaults, user_errors
+
+DEFAULTS: dict[str, Any] = {"output": None, "aligner": "eflomal"}
 
 
 @app.command()
@@ -21,10 +23,10 @@ def align(
     tgt: Optional[Path] = typer.Argument(
         None, help="Target sentences, same formats, same number of sentences; omit it when SRC holds both sides (|||)."
     ),
-    output: Path = typer.Option(
-        ..., "--output", "-o", help="Pharaoh output: one line of i-j links (source-target) per pair."
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Pharaoh output: one line of i-j links (source-target) per pair."
     ),
-    aligner: str = typer.Option("eflomal", help="Aligner by name: eflomal, simalign, pharaoh, backtranslation."),
+    aligner: Optional[str] = typer.Option(None, help="Aligner by name: eflomal, simalign, pharaoh, backtranslation."),
     extra_parallel: Optional[List[Path]] = typer.Option(
         None,
         "--extra-parallel",
@@ -54,8 +56,18 @@ def align(
         "--subword-vote/--no-subword-vote",
         help="eflomal with subwords: also align words; keep links 3 of the 4 directional alignments share (default: the offline recipe).",
     ),
+    priors: Optional[str] = typer.Option(
+        None,
+        help="eflomal: true aligns --extra-parallel once and aligns the input alone with its cached priors; false aligns them together on every call; auto: true when there is extra text (default: the offline recipe).",
+    ),
+    aligner_option: Optional[List[str]] = typer.Option(
+        None, "--aligner-option", help="Aligner option KEY=VALUE (e.g. method=itermax); repeatable."
+    ),
     option: Optional[List[str]] = typer.Option(
-        None, "--option", help="Aligner option KEY=VALUE (e.g. method=itermax); repeatable."
+        None, "--option", hidden=True, help="Deprecated alias of --aligner-option."
+    ),
+    config: Optional[Path] = typer.Option(
+        None, "--config", help="TOML/YAML file with the same keys as these flags; flags override it."
     ),
 ) -> None:
     """Align SRC with TGT sentence by sentence and write the links to OUTPUT.
@@ -64,9 +76,16 @@ def align(
     input format: one `source tokens ||| target tokens` line per sentence pair.
     """
     with user_errors():
-        from xlner.config import parse_key_values
+        from xlner.config import command_params, load_config, merge_options, parse_key_values
+        from xlner.errors import InputError
 
-        options = parse_key_values(option)
+        file_config = load_config(config, command_params(align))
+        options = {  # --option is the deprecated name of --aligner-option, in flags and config keys alike
+            **(file_config.get("option") or {}),
+            **(file_config.get("aligner_option") or {}),
+            **parse_key_values(option),
+            **parse_key_values(aligner_option),
+        }
         eflomal_flags = dict(
             extra_parallel=[str(p) for p in extra_parallel or []] or None,
             src_lang=src_lang,
@@ -77,12 +96,23 @@ def align(
             subword=subword,
             runs=runs,
             subword_vote=subword_vote,
+            priors=priors,
         )
+        opts = merge_options(file_config, {"output": output, "aligner": aligner, **eflomal_flags}, DEFAULTS)
+        eflomal_flags = {key: None if opts.get(key) == [] else opts.get(key) for key in eflomal_flags}
+        if not opts["output"]:
+            raise InputError("missing --output (or `output` in the config file)")
         from xlner.cli.inputs import plan_outputs
 
-        plan = plan_outputs({"--output": output}, {"SRC": src, "TGT": tgt, "--extra-parallel": extra_parallel})
+        plan = plan_outputs(
+            {"--output": opts["output"]},
+            {"SRC": src, "TGT": tgt, "--config": config, "--extra-parallel": eflomal_flags["extra_parallel"]},
+        )
         with plan.commit():
-            run_align(src, tgt, output, aligner, options, eflomal_flags)
+            run_align(src, tgt, Path(opts["output"]), opts["aligner"], options, eflomal_flags)
+
+
+show_defaults(align, DEFAULTS, required=("output",))
 
 
 def run_align(

@@ -7,8 +7,9 @@ items (flags, or a list in the file) or a table in the file.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 import typer
 
@@ -29,6 +30,7 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "device": None,
     "aligner": "eflomal",
     "extra_parallel": [],
+    "symmetrization": None,
     "method": "ilp",
     "pivot": "en",
     "backtranslation": False,
@@ -90,11 +92,17 @@ ExtraParallelOpt = typer.Option(
     None, "--extra-parallel", help="Extra parallel text (file or folder) for statistical aligners; repeatable."
 )
 AlignerOptionOpt = typer.Option(None, "--aligner-option", help="Aligner option KEY=VALUE; repeatable.")
+SymmetrizationOpt = typer.Option(
+    None,
+    "--symmetrization",
+    help="Symmetrization of the aligner's two directions (eflomal; default: the offline recipe, xlner.recipe).",
+)
 MethodOpt = typer.Option(
     None,
     help="Projection method: ilp, greedy or heuristic (default ilp); markers (EasyProject-style marked translation); translate-test also model-transfer (tag the input directly with --tagger).",
 )
-MethodOptionOpt = typer.Option(None, "--method-option", help="Projection option KEY=VALUE; repeatable.")
+ProjectionOptionOpt = typer.Option(None, "--projection-option", help="Projection option KEY=VALUE; repeatable.")
+MethodOptionOpt = typer.Option(None, "--method-option", hidden=True, help="Deprecated alias of --projection-option.")
 PivotOpt = typer.Option(None, help="Language of the labelled side (default en).")
 BacktranslationOpt = typer.Option(
     None, "--backtranslation/--no-backtranslation", help="Refine alignments with back-translations."
@@ -187,6 +195,13 @@ def _key_values(config_value: Any, flags: list[str] | None) -> dict[str, Any]:
     return {**base, **parse_key_values(flags)}
 
 
+def _loads_model(method: str, options: dict[str, Any]) -> bool:
+    """Whether projection with ``options`` loads a model (so ``--device`` applies to it)."""
+    from xlner.project import resolve
+
+    return resolve(method, options).loads_model
+
+
 def _spec(kind: str, opts: dict[str, Any], config: dict[str, Any], option_flags: dict[str, list[str] | None]):
     """The :class:`xlner.pipeline.PipelineSpec` of a translate-``kind`` command."""
     from xlner.pipeline import PipelineSpec
@@ -194,6 +209,10 @@ def _spec(kind: str, opts: dict[str, Any], config: dict[str, Any], option_flags:
     for required in ("lang", "output"):
         if not opts.get(required):
             raise InputError(f"missing --{required} (or `{required}` in the config file)")
+    config = {  # method_option: the deprecated config key of projection_option
+        **config,
+        "method_option": {**(config.get("method_option") or {}), **(config.get("projection_option") or {})},
+    }
     options = {name: _key_values(config.get(f"{name}_option"), flags) for name, flags in option_flags.items()}
     translator_options, aligner_options, method_options = options["translator"], options["aligner"], options["method"]
     if opts.get("model"):
@@ -204,7 +223,9 @@ def _spec(kind: str, opts: dict[str, Any], config: dict[str, Any], option_flags:
         translator_options.setdefault("device", opts["device"])
     if opts.get("extra_parallel"):
         aligner_options.setdefault("extra_parallel", [str(p) for p in opts["extra_parallel"]])
-    if opts.get("device") and any(method_options.get(k) for k in ("ner_model", "nmt_model", "encoder")):
+    if opts.get("symmetrization"):
+        aligner_options.setdefault("symmetrization", opts["symmetrization"])
+    if opts.get("device") and opts["method"] in ("ilp", "greedy") and _loads_model(opts["method"], method_options):
         method_options.setdefault("device", opts["device"])  # model-based projection scores
     spec = PipelineSpec(
         lang=opts["lang"],
@@ -244,6 +265,7 @@ def _run_command(
     translator_option: list[str] | None,
     aligner_option: list[str] | None,
     method_option: list[str] | None,
+    projection_option: list[str] | None = None,
     tagger_option: list[str] | None = None,
     **flags: Any,
 ) -> None:
@@ -251,7 +273,8 @@ def _run_command(
     then the in-memory pipeline or a sharded job."""
     if "map_" in flags:
         flags["map"] = flags.pop("map_")
-    option_flags = {"translator": translator_option, "aligner": aligner_option, "method": method_option}
+    projection = [*(method_option or []), *(projection_option or [])]  # --method-option: deprecated alias
+    option_flags = {"translator": translator_option, "aligner": aligner_option, "method": projection}
     if kind == "test":
         option_flags["tagger"] = tagger_option
     with user_errors():
@@ -410,111 +433,119 @@ def _write(path: Path, sentences) -> None:
     write_sentences(path, sentences)
 
 
-@app.command("translate-test")
-def translate_test(
-    input: Path = typer.Argument(
-        ..., help="Target-language sentences: CoNLL (labels ignored), JSONL or tokenized text."
-    ),
-    lang: Optional[str] = LangOpt,
-    output: Optional[Path] = OutputOpt,
-    input_format: Optional[str] = InputFormatOpt,
-    translator: Optional[str] = TranslatorOpt,
-    model: Optional[str] = ModelOpt,
-    translations: Optional[Path] = TranslationsOpt,
-    device: Optional[str] = DeviceOpt,
-    translator_option: Optional[List[str]] = TranslatorOptionOpt,
-    tagger: Optional[str] = typer.Option(None, help="Source-side tagger: spacy, hf or gold (default spacy)."),
-    tagger_model: Optional[str] = typer.Option(
-        None, "--tagger-model", help="Tagger model: spaCy package/folder or HF token classifier."
-    ),
-    tagger_labels: Optional[Path] = typer.Option(
-        None, "--tagger-labels", help="For --tagger gold: CoNLL/JSONL with the labelled translations."
-    ),
-    tagger_option: Optional[List[str]] = typer.Option(
-        None, "--tagger-option", help="Tagger option KEY=VALUE; repeatable."
-    ),
-    aligner: Optional[str] = AlignerOpt,
-    extra_parallel: Optional[List[Path]] = ExtraParallelOpt,
-    aligner_option: Optional[List[str]] = AlignerOptionOpt,
-    method: Optional[str] = MethodOpt,
-    method_option: Optional[List[str]] = MethodOptionOpt,
-    pivot: Optional[str] = PivotOpt,
-    backtranslation: Optional[bool] = BacktranslationOpt,
-    back_translations: Optional[Path] = BackTranslationsOpt,
-    tokenizer: Optional[str] = TokenizerOpt,
-    gold: Optional[Path] = typer.Option(
-        None, "--gold", help="Gold target labels (CoNLL/JSONL, same sentences): print span F1."
-    ),
-    details: Optional[Path] = DetailsOpt,
-    ignore: Optional[List[str]] = typer.Option(
-        None, "--ignore", help="Label mapped to O in evaluation (e.g. DATE); repeatable."
-    ),
-    map_: Optional[List[str]] = typer.Option(None, "--map", help="Label map A=B in evaluation; repeatable."),
-    policy: Optional[str] = PolicyOpt,
-    label_names: Optional[str] = LabelNamesOpt,
-    config: Optional[Path] = ConfigOpt,
-    cache_dir: Optional[Path] = CacheDirOpt,
-    no_cache: Optional[bool] = NoCacheOpt,
-    batch_size: Optional[int] = BatchSizeOpt,
-    engine: Optional[str] = EngineOpt,
-    shard_size: Optional[int] = ShardSizeOpt,
-    shards_dir: Optional[Path] = ShardsDirOpt,
-    shard_format: Optional[str] = ShardFormatOpt,
-    ray_address: Optional[str] = RayAddressOpt,
-    num_cpus: Optional[int] = NumCpusOpt,
-    workers: Optional[int] = WorkersOpt,
-    retries: Optional[int] = RetriesOpt,
-    batch_tokens: Optional[int] = BatchTokensOpt,
-) -> None:
-    """Label INPUT by translating it into English, tagging, aligning and projecting the entities back."""
-    _run_command("test", **locals())
+TaggerOpt = typer.Option(None, help="Source-side tagger: spacy, hf or gold (default spacy).")
+TaggerModelOpt = typer.Option(None, "--tagger-model", help="Tagger model: spaCy package/folder or HF token classifier.")
+TaggerLabelsOpt = typer.Option(
+    None, "--tagger-labels", help="For --tagger gold: CoNLL/JSONL with the labelled translations."
+)
+TaggerOptionOpt = typer.Option(None, "--tagger-option", help="Tagger option KEY=VALUE; repeatable.")
+GoldOpt = typer.Option(None, "--gold", help="Gold target labels (CoNLL/JSONL, same sentences): print span F1.")
+MinConfidenceOpt = typer.Option(
+    None, "--min-confidence", help="Drop sentences whose projection confidence is lower (0..1)."
+)
+IgnoreOpt = typer.Option(None, "--ignore", help="Label mapped to O in evaluation (e.g. DATE); repeatable.")
+MapOpt = typer.Option(None, "--map", help="Label map A=B in evaluation; repeatable.")
+
+#: The one list of both commands' parameters, in --help order: name (the config key; ``map_`` is ``map``), type,
+#: option, and the only command that has it (None: both). Defaults: TEST_DEFAULTS / TRAIN_DEFAULTS.
+PARAMETERS: list[tuple[str, Any, Any, str | None]] = [
+    ("lang", Optional[str], LangOpt, None),
+    ("output", Optional[Path], OutputOpt, None),
+    ("input_format", Optional[str], InputFormatOpt, None),
+    ("translator", Optional[str], TranslatorOpt, None),
+    ("model", Optional[str], ModelOpt, None),
+    ("translations", Optional[Path], TranslationsOpt, None),
+    ("device", Optional[str], DeviceOpt, None),
+    ("translator_option", Optional[List[str]], TranslatorOptionOpt, None),
+    ("tagger", Optional[str], TaggerOpt, "test"),
+    ("tagger_model", Optional[str], TaggerModelOpt, "test"),
+    ("tagger_labels", Optional[Path], TaggerLabelsOpt, "test"),
+    ("tagger_option", Optional[List[str]], TaggerOptionOpt, "test"),
+    ("aligner", Optional[str], AlignerOpt, None),
+    ("extra_parallel", Optional[List[Path]], ExtraParallelOpt, None),
+    ("aligner_option", Optional[List[str]], AlignerOptionOpt, None),
+    ("symmetrization", Optional[str], SymmetrizationOpt, None),
+    ("method", Optional[str], MethodOpt, None),
+    ("projection_option", Optional[List[str]], ProjectionOptionOpt, None),
+    ("method_option", Optional[List[str]], MethodOptionOpt, None),
+    ("pivot", Optional[str], PivotOpt, None),
+    ("backtranslation", Optional[bool], BacktranslationOpt, None),
+    ("back_translations", Optional[Path], BackTranslationsOpt, None),
+    ("tokenizer", Optional[str], TokenizerOpt, None),
+    ("gold", Optional[Path], GoldOpt, "test"),
+    ("min_confidence", Optional[float], MinConfidenceOpt, "train"),
+    ("details", Optional[Path], DetailsOpt, None),
+    ("ignore", Optional[List[str]], IgnoreOpt, "test"),
+    ("map_", Optional[List[str]], MapOpt, "test"),
+    ("policy", Optional[str], PolicyOpt, None),
+    ("label_names", Optional[str], LabelNamesOpt, None),
+    ("config", Optional[Path], ConfigOpt, None),
+    ("cache_dir", Optional[Path], CacheDirOpt, None),
+    ("no_cache", Optional[bool], NoCacheOpt, None),
+    ("batch_size", Optional[int], BatchSizeOpt, None),
+    ("engine", Optional[str], EngineOpt, None),
+    ("shard_size", Optional[int], ShardSizeOpt, None),
+    ("shards_dir", Optional[Path], ShardsDirOpt, None),
+    ("shard_format", Optional[str], ShardFormatOpt, None),
+    ("ray_address", Optional[str], RayAddressOpt, None),
+    ("num_cpus", Optional[int], NumCpusOpt, None),
+    ("workers", Optional[int], WorkersOpt, None),
+    ("retries", Optional[int], RetriesOpt, None),
+    ("batch_tokens", Optional[int], BatchTokensOpt, None),
+]
+#: Where each :class:`xlner.pipeline.PipelineSpec` field comes from: the parameters that set it (see :func:`_spec`).
+SPEC_SOURCES: dict[str, tuple[str, ...]] = {
+    "lang": ("lang",),
+    "translator": ("translator",),
+    "translator_options": ("translator_option", "model", "translations", "device"),
+    "tagger": ("tagger",),
+    "tagger_options": ("tagger_option", "tagger_model", "tagger_labels", "device"),
+    "aligner": ("aligner",),
+    "aligner_options": ("aligner_option", "extra_parallel", "symmetrization"),
+    "method": ("method",),
+    "method_options": ("projection_option", "method_option", "device"),
+    "pivot": ("pivot",),
+    "backtranslation": ("backtranslation",),
+    "back_translations": ("back_translations",),
+    "tokenizer": ("tokenizer",),
+    "min_confidence": ("min_confidence",),
+    "cache_dir": ("cache_dir",),
+    "use_cache": ("no_cache",),
+    "batch_size": ("batch_size",),
+}
 
 
-show_defaults(translate_test, TEST_DEFAULTS, required=("lang", "output"))
+def _pipeline_command(kind: str, name: str, input_help: str, doc: str) -> Callable[..., None]:
+    """The Typer command translate-``kind``, its parameters generated from :data:`PARAMETERS`."""
+
+    def command(**values: Any) -> None:
+        _run_command(kind, **values)
+
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [inspect.Parameter("input", keyword, default=typer.Argument(..., help=input_help), annotation=Path)]
+    parameters += [
+        inspect.Parameter(key, keyword, default=option, annotation=annotation)
+        for key, annotation, option, only in PARAMETERS
+        if only in (None, kind)
+    ]
+    command.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    command.__name__ = command.__qualname__ = name.replace("-", "_")
+    command.__doc__ = doc
+    app.command(name)(command)
+    show_defaults(command, TEST_DEFAULTS if kind == "test" else TRAIN_DEFAULTS, required=("lang", "output"))
+    return command
 
 
-@app.command("translate-train")
-def translate_train(
-    input: Path = typer.Argument(..., help="Labelled English sentences (CoNLL or JSONL)."),
-    lang: Optional[str] = LangOpt,
-    output: Optional[Path] = OutputOpt,
-    input_format: Optional[str] = InputFormatOpt,
-    translator: Optional[str] = TranslatorOpt,
-    model: Optional[str] = ModelOpt,
-    translations: Optional[Path] = TranslationsOpt,
-    device: Optional[str] = DeviceOpt,
-    translator_option: Optional[List[str]] = TranslatorOptionOpt,
-    aligner: Optional[str] = AlignerOpt,
-    extra_parallel: Optional[List[Path]] = ExtraParallelOpt,
-    aligner_option: Optional[List[str]] = AlignerOptionOpt,
-    method: Optional[str] = MethodOpt,
-    method_option: Optional[List[str]] = MethodOptionOpt,
-    pivot: Optional[str] = PivotOpt,
-    backtranslation: Optional[bool] = BacktranslationOpt,
-    back_translations: Optional[Path] = BackTranslationsOpt,
-    tokenizer: Optional[str] = TokenizerOpt,
-    min_confidence: Optional[float] = typer.Option(
-        None, "--min-confidence", help="Drop sentences whose projection confidence is lower (0..1)."
-    ),
-    details: Optional[Path] = DetailsOpt,
-    policy: Optional[str] = PolicyOpt,
-    label_names: Optional[str] = LabelNamesOpt,
-    config: Optional[Path] = ConfigOpt,
-    cache_dir: Optional[Path] = CacheDirOpt,
-    no_cache: Optional[bool] = NoCacheOpt,
-    batch_size: Optional[int] = BatchSizeOpt,
-    engine: Optional[str] = EngineOpt,
-    shard_size: Optional[int] = ShardSizeOpt,
-    shards_dir: Optional[Path] = ShardsDirOpt,
-    shard_format: Optional[str] = ShardFormatOpt,
-    ray_address: Optional[str] = RayAddressOpt,
-    num_cpus: Optional[int] = NumCpusOpt,
-    workers: Optional[int] = WorkersOpt,
-    retries: Optional[int] = RetriesOpt,
-    batch_tokens: Optional[int] = BatchTokensOpt,
-) -> None:
-    """Make silver training data in --lang: translate labelled INPUT, align, project, filter by confidence."""
-    _run_command("train", **locals())
-
-
-show_defaults(translate_train, TRAIN_DEFAULTS, required=("lang", "output"))
+translate_test = _pipeline_command(
+    "test",
+    "translate-test",
+    "Target-language sentences: CoNLL (labels ignored), JSONL or tokenized text.",
+    "Label INPUT by translating it into English, tagging, aligning and projecting the entities back.",
+)
+translate_train = _pipeline_command(
+    "train",
+    "translate-train",
+    "Labelled English sentences (CoNLL or JSONL).",
+    "Make silver training data in --lang: translate labelled INPUT, align, project, filter by confidence.",
+)

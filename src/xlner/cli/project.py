@@ -12,7 +12,7 @@ from xlner import recipe
 from xlner.checks import check_project
 from xlner.cli import app
 from xlner.cli.common import console, elapsed_status, err_console, show_defaults, user_errors
-from xlner.cli.inputs import LABEL_NAMES_HELP, POLICY_HELP, check_policy, plan_outputs, read_input, same_tokens
+from xlner.cli.inputs import LABEL_NAMES_HELP, POLICY_HELP, check_policy, plan_outputs
 from xlner.config import command_params, load_config, merge_options, parse_key_values
 from xlner.errors import InputError
 
@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "method": "ilp",
     "preset": None,
     "option": {},
+    "projection_option": {},
     "gold": None,
     "evaluate": False,
     "ignore": [],
@@ -81,7 +82,12 @@ def project(
         None, help="heuristic, ilp (exact candidate matching) or greedy (default ilp)."
     ),
     preset: Optional[str] = typer.Option(None, help="Named preset of projection options."),
-    option: Optional[List[str]] = typer.Option(None, "--option", help="Projection option KEY=VALUE; repeatable."),
+    projection_option: Optional[List[str]] = typer.Option(
+        None, "--projection-option", help="Projection option KEY=VALUE; repeatable."
+    ),
+    option: Optional[List[str]] = typer.Option(
+        None, "--option", hidden=True, help="Deprecated alias of --projection-option."
+    ),
     aligner_option: Optional[List[str]] = typer.Option(
         None, "--aligner-option", help="Aligner option KEY=VALUE; repeatable."
     ),
@@ -137,7 +143,12 @@ def project(
             details=details,
         )
         opts = merge_options(load_config(config, command_params(project)), flags, DEFAULTS)
-        projection_options = {**(opts.get("option") or {}), **parse_key_values(option)}
+        projection_options = {  # --option is the deprecated name of --projection-option, in flags and config keys
+            **(opts.get("option") or {}),
+            **(opts.get("projection_option") or {}),
+            **parse_key_values(option),
+            **parse_key_values(projection_option),
+        }
         aligner_options = {**(opts.get("aligner_option") or {}), **parse_key_values(aligner_option)}
         check_project(opts, aligner_options, projection_options)  # every option, before any work (xlner.checks)
         opts["policy"] = check_policy(opts.get("policy"))
@@ -163,14 +174,23 @@ def project(
 show_defaults(project, DEFAULTS, required=("source", "target", "output"))
 
 
+#: Sentence pairs projected (and held) at a time (see xlner.project.stream).
+CHUNK_SIZE = 1000
+
+
 def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], aligner_options: dict[str, Any]) -> None:
-    """Read, align, project, write and (optionally) evaluate; prints stage timings."""
-    from xlner.io import write_sentences
+    """Check the inputs, align, then project and write chunk by chunk; prints stage timings.
+
+    Every input is read once to check it (errors name ``FILE:LINE`` before
+    any long work), then again, a chunk of :data:`CHUNK_SIZE` pairs at a time,
+    while projecting; outputs are written as the chunks come (into the
+    temporary files that the output plan commits at the end). With
+    ``--alignment`` nothing grows with the input but the sentence lengths;
+    an aligner such as eflomal aligns the whole input at once, so its token
+    lists are held until it is done.
+    """
     from xlner.io.atomic import is_stdout
-    from xlner.project import project as project_pairs
-    from xlner.project.config import resolve_options
-    from xlner.project.fusion import with_languages
-    from xlner.types import Sentence, SentencePair
+    from xlner.project import resolve
 
     for required in ("source", "target", "output"):
         if not opts.get(required):
@@ -178,61 +198,204 @@ def run_projection(opts: dict[str, Any], projection_options: dict[str, Any], ali
     options = dict(projection_options)
     if opts.get("preset"):
         options["preset"] = opts["preset"]
-    options = with_languages(opts["method"], options, opts["src_lang"], opts["tgt_lang"])
-    resolve_options(opts["method"], options)  # fail on a bad option before the slow alignment
+    options = resolve(opts["method"], options, opts["src_lang"], opts["tgt_lang"]).given  # checked before alignment
     timings: dict[str, float] = {}
     started = time.perf_counter()
     names = opts.get("label_names")
-    sources = read_input(opts["source"], policy=opts["policy"], label_names=names, labelled="--source")
-    targets = read_input(opts["target"], labels=False)
-    if len(sources) != len(targets):
-        raise InputError(f"{opts['source']} has {len(sources)} sentences but {opts['target']} has {len(targets)}")
+    source, src_lens = checked_input(opts["source"], policy=opts["policy"], label_names=names, labelled="--source")
+    target, tgt_lens = checked_input(opts["target"], labels=False)
+    if source.count != target.count:
+        raise InputError(f"{opts['source']} has {source.count} sentences but {opts['target']} has {target.count}")
     gold_path = opts.get("gold") or (opts["target"] if opts.get("evaluate") else None)
     gold = None
     if gold_path:  # read and matched with the target before the slow alignment
-        gold = read_input(
-            gold_path, policy=opts["policy"], label_names=names, labelled="--gold" if opts.get("gold") else "--evaluate"
+        gold, _ = checked_input(
+            gold_path,
+            policy=opts["policy"],
+            label_names=names,
+            labelled="--gold" if opts.get("gold") else "--evaluate",
+            same_as=target,
         )
-        same_tokens(gold, targets)
     timings["read"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    token_pairs = [(s.tokens, t.tokens) for s, t in zip(sources, targets)]
     aligner = make_aligner(opts, aligner_options)
     with elapsed_status(
-        f"aligning {len(token_pairs)} sentence pairs ({opts.get('alignment') or opts['aligner']})", aligner
+        f"aligning {target.count} sentence pairs ({opts.get('alignment') or opts['aligner']})", aligner
     ):
-        alignments = aligner.align(token_pairs)
+        if opts.get("alignment"):
+            check_alignment_file(Path(opts["alignment"]), src_lens, tgt_lens)
+            alignments: Any = None
+        else:
+            token_pairs = [(s.tokens, t.tokens) for (_, s), (_, t) in zip(source.sentences(), target.sentences())]
+            alignments = aligner.align(token_pairs)
+            del token_pairs
+    del src_lens, tgt_lens
     timings["align"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    pairs = [
-        SentencePair(src_tokens=s.tokens, tgt_tokens=t.tokens, src_spans=list(s.spans), alignment=a, id=t.id)
-        for s, t, a in zip(sources, targets, alignments)
-    ]
-    if opts.get("details"):
-        from xlner.project.explain import project_explained, write_details
+    counts = {"source": source.entities, "projected": 0}
+    from xlner.metrics import SpanCounts, render_report
+    from xlner.tags import LabelMap
 
-        results, records = project_explained(pairs, method=opts["method"], **options)
-        projected = [r.spans for r in results]
-        write_details(opts["details"], records)
-    else:
-        projected = project_pairs(pairs, method=opts["method"], **options)
-    timings["project"] = time.perf_counter() - started
-
-    write_sentences(
-        opts["output"], [Sentence(tokens=t.tokens, spans=spans, id=t.id) for t, spans in zip(targets, projected)]
+    label_map = LabelMap.from_options(ignore=opts.get("ignore") or [], maps=opts.get("map") or [])
+    evaluation = SpanCounts(label_map) if gold is not None else None
+    project_timings: dict[str, float] = {"project": 0.0}
+    sentences = projected_sentences(
+        source, target, opts, options, alignments, gold, evaluation, counts, project_timings
     )
-    n_src = sum(len(s.spans) for s in sources)
-    n_tgt = sum(len(spans) for spans in projected)
+    write_projection(opts, sentences)
+    timings["project"] = project_timings["project"]
     out = err_console if is_stdout(opts["output"]) else console
     out.print(
-        f"projected {n_tgt} of {n_src} source entities onto {len(targets)} sentences -> {opts['output']} "
-        f"(align {timings['align']:.2f} s, project {timings['project'] * 1000:.1f} ms)"
+        f"projected {counts['projected']} of {counts['source']} source entities onto {target.count} sentences -> "
+        f"{opts['output']} (align {timings['align']:.2f} s, project {timings['project'] * 1000:.1f} ms)"
     )
-    if gold is not None:
+    if evaluation is not None:
         assert gold_path is not None  # gold is read from gold_path
-        print_evaluation(Path(gold_path), gold, projected, opts)
+        out.print(render_report(evaluation.report(), title=f"{opts['output']} vs {gold_path}"))
+
+
+def checked_input(
+    path: Any,
+    *,
+    labels: bool = True,
+    policy: str = "repair",
+    label_names: Any = None,
+    labelled: str | None = None,
+    same_as: Any = None,
+) -> tuple[Any, Any]:
+    """Check one input as :func:`xlner.cli.inputs.read_input` reads it, holding one sentence at a time.
+
+    Returns the prepared :class:`~xlner.io.stream.SentenceFile` and the token
+    count of each sentence. ``same_as``: a checked file whose tokens this one
+    must repeat (as :func:`xlner.cli.inputs.same_tokens` checks it).
+    """
+    from xlner.cli.inputs import note
+    from xlner.io.stream import SentenceFile
+
+    corpus = SentenceFile(path, labels=labels, policy=policy, label_names=label_names)
+    mismatch: list[str] = []
+    others = same_as.sentences() if same_as is not None else None
+
+    def compare(index: int, line: int, tokens: list[str]) -> None:
+        if others is None or mismatch:
+            return
+        other = next(others, None)
+        if other is not None and other[1].tokens != tokens:
+            mismatch.append(_difference(index, (path, line, tokens), (same_as.path, other[0], other[1].tokens)))
+
+    lengths = corpus.check(compare if same_as is not None else None)
+    if not corpus.has_tokens:
+        raise InputError(f"no sentences in {path}")
+    if labels and corpus.repairs:
+        note(
+            f"note: repaired {corpus.repairs} invalid tags in {path} (an I- after O or another type starts an entity, as seqeval reads it; --policy strict to refuse)"
+        )
+    if labelled and labels:
+        if corpus.format == "text":
+            raise InputError(f"{labelled} needs labels (CoNLL or JSONL), but this is tokenized text without tags", path)
+        if not corpus.entities:
+            note(
+                f'warning: {path} ({labelled}) has no entity at all: is it labelled? (JSONL needs "spans" or "ner_tags")'
+            )
+    if same_as is not None:
+        if corpus.count != same_as.count:
+            raise InputError(f"{path} has {corpus.count} sentences but {same_as.path} has {same_as.count}")
+        if mismatch:
+            raise InputError(mismatch[0])
+    return corpus, lengths
+
+
+def _difference(index: int, gold: tuple[Any, int, list[str]], pred: tuple[Any, int, list[str]]) -> str:
+    """The message of :func:`xlner.io.conll.check_same_tokens` for sentence ``index``."""
+    (gold_path, gold_line, a), (pred_path, pred_line, b) = gold, pred
+    where = f"sentence {index + 1} differs ({gold_path}:{gold_line} and {pred_path}:{pred_line})"
+    for k, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return f"{where}: token {k + 1} is {x!r} in {gold_path} but {y!r} in {pred_path}"
+    return f"{where}: {len(a)} tokens in {gold_path} but {len(b)} in {pred_path}"
+
+
+def check_alignment_file(path: Path, src_lens: Any, tgt_lens: Any) -> None:
+    """Check a Pharaoh file as :class:`xlner.align.file.PharaohAligner` does, one line at a time."""
+    from xlner.io.stream import iter_pharaoh
+
+    if not path.is_file():
+        raise InputError("alignment file not found", path)
+    count = 0
+    bad: tuple[str, int] | None = None
+    for number, links in iter_pharaoh(path):
+        if bad is None and count < len(src_lens):
+            n_src, n_tgt = src_lens[count], tgt_lens[count]
+            for i, j in sorted(links):
+                if i >= n_src or j >= n_tgt:
+                    bad = (f"link {i}-{j} is outside the sentence pair ({n_src} source, {n_tgt} target words)", number)
+                    break
+        count += 1
+    if count != len(src_lens):
+        raise InputError(f"{count} alignment lines for {len(src_lens)} sentence pairs", path)
+    if bad is not None:
+        raise InputError(bad[0], path, bad[1])
+
+
+def projected_sentences(
+    source: Any,
+    target: Any,
+    opts: dict[str, Any],
+    options: dict[str, Any],
+    alignments: Any,
+    gold: Any,
+    evaluation: Any,
+    counts: dict[str, int],
+    timings: dict[str, float],
+) -> Any:
+    """Per chunk of pairs: (projected target sentences, details records), read and projected lazily."""
+    from itertools import islice
+
+    from xlner.io.stream import iter_pharaoh
+    from xlner.project.stream import chunks, explain_stream, spans_stream
+    from xlner.types import Sentence, SentencePair
+
+    labels = frozenset(source.labels_seen)  # of the checking pass (each pass refills it)
+    if alignments is None:
+        alignments = (links for _, links in iter_pharaoh(opts["alignment"]))
+    pairs = (
+        SentencePair(src_tokens=s.tokens, tgt_tokens=t.tokens, src_spans=list(s.spans), alignment=a, id=t.id)
+        for (_, s), (_, t), a in zip(source.sentences(), target.sentences(), alignments)
+    )
+    golds = (g for _, g in gold.sentences()) if gold is not None else None
+    common = dict(chunk_size=CHUNK_SIZE, source_labels=labels, timings=timings, **options)
+    for chunk in chunks(pairs, CHUNK_SIZE):
+        if opts.get("details"):
+            found = list(explain_stream(chunk, opts["method"], **common))
+            spans_of = [result.spans for result, _ in found]
+            records = [record for _, record in found]
+        else:
+            spans_of, records = list(spans_stream(chunk, opts["method"], **common)), []
+        counts["projected"] += sum(len(spans) for spans in spans_of)
+        if evaluation is not None and golds is not None:
+            evaluation.add([g.spans for g in islice(golds, len(chunk))], spans_of)
+        yield [Sentence(tokens=p.tgt_tokens, spans=spans, id=p.id) for p, spans in zip(chunk, spans_of)], records
+
+
+def write_projection(opts: dict[str, Any], produced: Any) -> None:
+    """Write the output (and ``--details``) as the chunks come, through :func:`xlner.io.atomic.atomic_write`."""
+    import contextlib
+    import json
+
+    from xlner.io import write_sentences
+    from xlner.io.atomic import atomic_write
+
+    with contextlib.ExitStack() as stack:
+        details = stack.enter_context(atomic_write(opts["details"])) if opts.get("details") else None
+
+        def sentences() -> Any:
+            for chunk, records in produced:
+                if details is not None:
+                    details.write("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records))
+                yield from chunk
+
+        write_sentences(opts["output"], sentences())
 
 
 def make_aligner(opts: dict[str, Any], aligner_options: dict[str, Any]):
@@ -249,15 +412,3 @@ def make_aligner(opts: dict[str, Any], aligner_options: dict[str, Any]):
         if opts.get("symmetrization"):
             options.setdefault("symmetrization", opts["symmetrization"])
     return registry.aligners.create(opts["aligner"], **options)
-
-
-def print_evaluation(gold_path: Path, gold, projected, opts: dict[str, Any]) -> None:
-    """Strict span F1 of the projection against the gold target sentences (read and checked before)."""
-    from xlner.io.atomic import is_stdout
-    from xlner.metrics import LabelMap, evaluate_spans, render_report
-
-    label_map = LabelMap.from_options(ignore=opts.get("ignore") or [], maps=opts.get("map") or [])
-    report = evaluate_spans([g.spans for g in gold], projected, label_map=label_map)
-    (err_console if is_stdout(opts["output"]) else console).print(
-        render_report(report, title=f"{opts['output']} vs {gold_path}")
-    )

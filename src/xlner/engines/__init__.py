@@ -2,7 +2,7 @@
 
 A job is a list of input shards (small dicts, see :mod:`xlner.engines.shards`)
 and a list of :class:`Stage` objects, each a picklable callable from one shard
-record (a dict) to the next. The last stage writes the shard's output file
+record to the next (the pipeline's stages pass a :class:`xlner.pipeline.Batch`). The last stage writes the shard's output file
 and returns a small status record. Both engines call the same stage objects
 through :func:`apply_stage`, so their outputs are identical:
 
@@ -45,7 +45,7 @@ class Stage:
     """
 
     name: str
-    fn: Callable[[Record], Record]
+    fn: Callable[[Any], Any]
     model: bool = False
     gpu: bool = False
 
@@ -92,9 +92,17 @@ class JobFailed(XlnerError):
         super().__init__(f"{len(self.failures)} shard(s) failed (finished shards are kept; rerun to retry):\n{lines}")
 
 
-def apply_stage(stage: Stage, record: Record, retries: int) -> Record:
+def _shard_ids(record: Any) -> tuple[Any, list[str]]:
+    """A record's shard index and sentence ids: a shard description (dict) or a :class:`xlner.pipeline.Batch`."""
+    if isinstance(record, dict):
+        ids = record.get("ids") or [str(record.get("first", 0) + k) for k in range(record.get("count", 0))]
+        return record.get("index"), [str(i) for i in ids]
+    return getattr(record, "index", None), [str(i) for i in getattr(record, "ids", [])]
+
+
+def apply_stage(stage: Stage, record: Any, retries: int) -> Any:
     """``stage.fn(record)``, retried; after the last failure, the record becomes a failure record."""
-    if "error" in record:
+    if isinstance(record, dict) and "error" in record:
         return record
     attempts = 1 + max(0, retries)
     for attempt in range(1, attempts + 1):
@@ -106,14 +114,19 @@ def apply_stage(stage: Stage, record: Record, retries: int) -> Record:
         except Exception as error:  # noqa: BLE001 - reported with the shard's ids, never dropped
             last = error
             log.warning(
-                "shard %s: %s failed (attempt %d of %d): %s", record.get("index"), stage.name, attempt, attempts, error
+                "shard %s: %s failed (attempt %d of %d): %s",
+                _shard_ids(record)[0],
+                stage.name,
+                attempt,
+                attempts,
+                error,
             )
             if attempt < attempts:
                 time.sleep(min(2.0, 0.1 * attempt))
-    ids = record.get("ids") or [str(record.get("first", 0) + k) for k in range(record.get("count", 0))]
+    index, ids = _shard_ids(record)
     return {
-        "index": record.get("index"),
-        "ids": list(ids),
+        "index": index,
+        "ids": ids,
         "error": f"{type(last).__name__}: {last}",
         "stage": stage.name,
     }

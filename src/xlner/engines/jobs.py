@@ -1,15 +1,16 @@
 """Translate-train and translate-test over a sharded corpus, on either engine.
 
 The input file is cut into shards of ``shard_size`` sentences
-(:func:`~xlner.engines.shards.plan_shards`); every shard goes through the
-stages read -> translate -> (tag) -> align -> project -> write, each built
-from the step functions of :mod:`xlner.pipeline`, and its output is written
-atomically to ``<shards dir>/<input stem>-<shard>-<config hash>.jsonl`` (or
-``.parquet``). The configuration hash covers every option that changes the
-output (components and their options, input file size and time, shard size)
-but not the engine, so a restarted job, on either engine, skips every
-finished shard. When all shards are done they are exported, in order, to the
-``output`` file (CoNLL, or JSONL for ``.jsonl``) and ``details``.
+(:func:`~xlner.engines.shards.plan_shards`); every shard is read into a
+:class:`~xlner.pipeline.Batch`, goes through the steps of
+:func:`xlner.pipeline.build_steps` (the same steps the in-memory pipelines
+run) and is written atomically to
+``<shards dir>/<input stem>-<shard>-<config hash>.jsonl`` (or ``.parquet``).
+The configuration hash covers the whole :class:`~xlner.pipeline.PipelineSpec`
+(:meth:`~xlner.pipeline.PipelineSpec.describe`: components and their options,
+files by size and time), the input and the shard size, but not the engine, so
+a restarted job, on either engine, skips every finished shard. When all shards
+are done they are exported, in order, to the ``output`` file and ``details``.
 
 Alignment is per shard: a statistical aligner (eflomal) learns from the
 shard plus its extra parallel text, so ``shard_size`` changes the alignments
@@ -21,266 +22,66 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from xlner.cache import describe_options, fingerprint
+from xlner.cache import describe_code, describe_options, fingerprint
 from xlner.engines import ENGINES, JobFailed, RayOptions, Record, Stage, failure_of, run_stages
 from xlner.engines.shards import plan_shards, read_shard
 from xlner.errors import XlnerError
-from xlner.pipeline import Component, Context, PipelineSpec, align_pairs, step_project, step_tag, step_translate
-from xlner.translate.detok import detokenize, tokenize
-from xlner.types import Sentence, SentencePair, Span
+from xlner.pipeline import (
+    MARKER_METHODS,
+    Batch,
+    Component,
+    PipelineSpec,
+    build_steps,
+    details_records,
+)
+from xlner.types import Sentence, SentencePair, spans_from_json, spans_to_json
 
-JOB_VERSION = 1
+#: Bumped when shard outputs change meaning (finished shards of older versions are recomputed).
+JOB_VERSION = 2
 DEFAULT_SHARD_SIZE = 1000
 SHARD_FORMATS = ("jsonl", "parquet")
-#: Aligners that run no neural model (no actor or GPU needed).
-STATISTICAL_ALIGNERS = ("eflomal", "pharaoh")
-#: Methods that need no alignment (one stage: :class:`MarkersStage`).
-MARKER_METHODS = ("markers", "model-transfer")
-#: Projection options that load a model (the project stage then runs in actors, on GPUs when there are).
-MODEL_SCORE_OPTIONS = ("ner_model", "nmt_model", "encoder")
+__all__ = ["MARKER_METHODS", "JobResult", "export", "iter_rows", "run_job"]
 
 
-# ---------------------------------------------------------------- stages
-
-
-def _spans(value: Sequence[Sequence[Any]]) -> list[Span]:
-    return [Span(int(a), int(b), str(label)) for a, b, label in value]
-
-
-def _json_spans(spans: Sequence[Span]) -> list[list[Any]]:
-    return [[s.start, s.end, s.label] for s in spans]
+# ---------------------------------------------------------------- shard stages around the pipeline's steps
 
 
 @dataclass
 class ReadStage:
-    """Shard description -> its sentences (and side-file lines)."""
+    """Shard description -> its :class:`~xlner.pipeline.Batch` (sentences and side-file lines)."""
 
-    def __call__(self, record: Record) -> Record:
-        return {"index": record["index"], "first": record["first"], "count": record["count"], **read_shard(record)}
-
-
-def _translate(
-    texts: list[str], ids: list[str], mt: Component, src: str, tgt: str, ctx: Context, batch_tokens: int | None
-) -> list[str]:
-    """:func:`step_translate`, in batches of about ``batch_tokens`` words (sentences sorted by length) when given."""
-    if mt.precomputed or not batch_tokens:
-        return step_translate(texts, ids, mt, src, tgt, ctx)
-    order = sorted(range(len(texts)), key=lambda k: len(texts[k].split()))
-    batches: list[list[int]] = [[]]
-    used = 0
-    for k in order:
-        words = len(texts[k].split()) + 1
-        if batches[-1] and used + words > batch_tokens:
-            batches.append([])
-            used = 0
-        batches[-1].append(k)
-        used += words
-    out = [""] * len(texts)
-    for batch in batches:
-        if batch:
-            done = step_translate(
-                [texts[k] for k in batch], [ids[k] for k in batch], mt, src, tgt, replace(ctx, batch_size=len(batch))
-            )
-            for k, text in zip(batch, done):
-                out[k] = text
-    return out
-
-
-@dataclass
-class TranslateStage:
-    """Translate (and back-translate) a shard; sets src/tgt tokens. Holds the MT model."""
-
-    kind: str
-    mt: Component
-    lang: str
-    pivot: str
-    tokenizer: str
-    backtranslation: bool
-    ctx: Context
-    batch_tokens: int | None = None
-
-    def __call__(self, record: Record) -> Record:
-        ids, tokens = record["ids"], record["tokens"]
-        src_lang, tgt_lang = (self.pivot, self.lang) if self.kind == "train" else (self.lang, self.pivot)
-        texts = [detokenize(t, src_lang) for t in tokens]
-        translations = record.get("translations") or _translate(
-            texts, ids, self.mt, src_lang, tgt_lang, self.ctx, self.batch_tokens
-        )
-        translated = [tokenize(t, tgt_lang, self.tokenizer) for t in translations]
-        out = {k: v for k, v in record.items() if k != "translations"}
-        if self.kind == "train":
-            out.update(src_tokens=tokens, tgt_tokens=translated, src_spans=record["spans"])
-        else:
-            out.update(src_tokens=translated, tgt_tokens=tokens)
-        if self.backtranslation:
-            back = record.get("back_translations")
-            if back is None:
-                if self.mt.precomputed:
-                    raise XlnerError(
-                        "back-translation with precomputed translations needs the back-translations too: --back-translations FILE"
-                    )
-                back = _translate(
-                    [detokenize(t, tgt_lang) for t in translated],
-                    ids,
-                    self.mt,
-                    tgt_lang,
-                    src_lang,
-                    self.ctx,
-                    self.batch_tokens,
-                )
-            out["back_texts"] = list(back)
-        return out
-
-
-@dataclass
-class TagStage:
-    """Tag the English side (translate-test). Holds the tagger."""
-
-    tagger: Component
-    ctx: Context
-
-    def __call__(self, record: Record) -> Record:
-        spans = step_tag(record["src_tokens"], self.tagger, self.ctx)
-        return {**record, "src_spans": [_json_spans(s) for s in spans]}
-
-
-@dataclass
-class AlignStage:
-    """Align the shard's pairs in one call (statistical aligners learn from the shard + extra text)."""
-
-    kind: str
-    aligner: Component
-    lang: str
-    pivot: str
-    tokenizer: str
-    backtranslation: bool
-    ctx: Context
-
-    def __call__(self, record: Record) -> Record:
-        pairs = [SentencePair(s, t, []) for s, t in zip(record["src_tokens"], record["tgt_tokens"])]
-        back_texts = record.get("back_texts") or []
-        back_lang, back_of = (self.pivot, "tgt") if self.kind == "train" else (self.lang, "src")
-        align_pairs(
-            pairs,
-            self.aligner,
-            self.backtranslation,
-            lambda: list(back_texts),
-            back_lang,
-            back_of,
-            self.tokenizer,
-            self.ctx,
-        )
-        out = {k: v for k, v in record.items() if k != "back_texts"}
-        out["alignments"] = [sorted([i, j] for i, j in p.alignment or ()) for p in pairs]
-        return out
-
-
-@dataclass
-class MarkersStage:
-    """``markers`` / ``model-transfer`` methods (no alignment): :mod:`xlner.project.markers` over one shard."""
-
-    kind: str
-    method: str
-    mt: Component
-    tagger: Component | None
-    lang: str
-    pivot: str
-    tokenizer: str
-    options: dict[str, Any]
-    ctx: Context
-
-    def __call__(self, record: Record) -> Record:
-        from xlner import marker_steps
-        from xlner.project import markers
-
-        sentences = [Sentence(t, _spans(sp), i) for t, sp, i in zip(record["tokens"], record["spans"], record["ids"])]
-        if self.kind == "train":
-            pairs, confidences, report = marker_steps.translate_train_markers(
-                sentences,
-                lang=self.lang,
-                pivot=self.pivot,
-                translator=self.mt,
-                ctx=self.ctx,
-                tokenizer=self.tokenizer,
-                options=self.options,
-            )
-            targets = [(p.tgt_tokens, p.tgt_spans or []) for p in pairs]
-        else:
-            if self.method == "markers":
-                out, pairs, confidences, report = marker_steps.translate_test_markers(
-                    sentences,
-                    lang=self.lang,
-                    pivot=self.pivot,
-                    translator=self.mt,
-                    tagger=self.tagger,
-                    ctx=self.ctx,
-                    tokenizer=self.tokenizer,
-                    options=self.options,
-                )
-            else:
-                out, pairs, confidences = marker_steps.model_transfer(sentences, tagger=self.tagger, ctx=self.ctx)
-                report = None
-            targets = [(s.tokens, s.spans) for s in out]
-        if report is not None:
-            markers.log_report(report)
-        return {
-            "index": record["index"],
-            "ids": record["ids"],
-            "src_tokens": [list(p.src_tokens) for p in pairs],
-            "src_spans": [_json_spans(p.src_spans) for p in pairs],
-            "alignments": [sorted([i, j] for i, j in p.alignment or ()) for p in pairs],
-            "tgt_tokens": [list(t) for t, _ in targets],
-            "tgt_spans": [_json_spans(sp) for _, sp in targets],
-            "confidences": [float(c) for c in confidences],
-        }
-
-
-@dataclass
-class ProjectStage:
-    """Project the source spans onto the targets."""
-
-    method: str
-    options: dict[str, Any]
-    ctx: Context
-
-    def __call__(self, record: Record) -> Record:
-        pairs = [
-            SentencePair(s, t, _spans(sp), frozenset((i, j) for i, j in a))
-            for s, t, sp, a in zip(
-                record["src_tokens"], record["tgt_tokens"], record["src_spans"], record["alignments"]
-            )
+    def __call__(self, shard: Record) -> Batch:
+        data = read_shard(shard)
+        sentences = [
+            Sentence(t, spans_from_json(sp), i) for t, sp, i in zip(data["tokens"], data["spans"], data["ids"])
         ]
-        results = step_project(pairs, self.method, self.options, self.ctx)
-        return {
-            **record,
-            "tgt_spans": [_json_spans(r.spans) for r in results],
-            "confidences": [float(r.confidence) for r in results],
-        }
-
-
-def shard_records(record: Record, min_confidence: float) -> list[dict[str, Any]]:
-    """One output record per sentence of a projected shard."""
-    rows = []
-    for k, sentence_id in enumerate(record["ids"]):
-        confidence = record["confidences"][k]
-        tokens = record["tgt_tokens"][k]
-        rows.append(
-            {
-                "id": sentence_id,
-                "tokens": tokens,
-                "spans": record["tgt_spans"][k],
-                "confidence": confidence,
-                "kept": bool(confidence >= min_confidence and tokens),
-                "alignment": record["alignments"][k],
-                "src_tokens": record["src_tokens"][k],
-                "src_spans": record["src_spans"][k],
-            }
+        return Batch(
+            sentences,
+            index=int(shard["index"]),
+            translations=data.get("translations"),
+            back_translations=data.get("back_translations"),
         )
-    return rows
+
+
+def shard_records(batch: Batch, min_confidence: float) -> list[dict[str, Any]]:
+    """One output record per sentence of a projected shard."""
+    return [
+        {
+            "id": pair.id,
+            "tokens": pair.tgt_tokens,
+            "spans": spans_to_json(pair.tgt_spans or []),
+            "confidence": confidence,
+            "kept": kept,
+            "alignment": sorted([i, j] for i, j in pair.alignment or ()),
+            "src_tokens": pair.src_tokens,
+            "src_spans": spans_to_json(pair.src_spans),
+        }
+        for pair, confidence, kept in batch.outputs(min_confidence)
+    ]
 
 
 def write_shard(path: Path, rows: list[dict[str, Any]], format: str) -> None:
@@ -339,16 +140,11 @@ class WriteStage:
     format: str
     min_confidence: float
 
-    def __call__(self, record: Record) -> Record:
-        rows = shard_records(record, self.min_confidence)
-        path = Path(self.paths[record["index"]])
+    def __call__(self, batch: Batch) -> Record:
+        rows = shard_records(batch, self.min_confidence)
+        path = Path(self.paths[batch.index])
         write_shard(path, rows, self.format)
-        return {
-            "index": record["index"],
-            "path": str(path),
-            "sentences": len(rows),
-            "kept": sum(r["kept"] for r in rows),
-        }
+        return {"index": batch.index, "path": str(path), "sentences": len(rows), "kept": sum(r["kept"] for r in rows)}
 
 
 # ---------------------------------------------------------------- jobs
@@ -368,11 +164,6 @@ class JobResult:
     spans: int = 0
     seconds: float = 0.0
     records: list[Record] = field(default_factory=list, repr=False)
-
-
-def _describe(component: Component) -> dict[str, Any]:
-    options = component.options if component.key_options is None else component.key_options
-    return {"name": component.name, "options": describe_options(dict(options))}
 
 
 def _side_translations(mt: Component) -> str | None:
@@ -423,25 +214,16 @@ def run_job(
         raise XlnerError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if shard_format not in SHARD_FORMATS:
         raise XlnerError(f"unknown shard format {shard_format!r}: expected {' or '.join(SHARD_FORMATS)}")
-    run = spec.setup()
     if output is None and shards_dir is None:
         raise XlnerError("give an output file or a shards folder")
+    steps = build_steps(kind, spec, batch_tokens)
+    run = spec.setup()
     started = time.perf_counter()
-    lang, pivot, method, tokenizer, backtranslation, ctx = (
-        spec.lang,
-        spec.pivot,
-        spec.method,
-        spec.tokenizer,
-        spec.backtranslation,
-        run.ctx,
-    )
-    mt, al = run.translator, run.aligner
-    ner = run.tagger if kind == "test" else None
     side: dict[str, str | Path] = {}
-    translations = _side_translations(mt)
+    translations = _side_translations(run.translator)
     if translations:
         side["translations"] = translations
-    if backtranslation and spec.back_translations is not None:
+    if spec.backtranslation and spec.back_translations is not None:
         side["back_translations"] = str(spec.back_translations)
     input = Path(input)
     shards = plan_shards(input, input_format, shard_size, labels=kind == "train", side_files=side)
@@ -454,21 +236,16 @@ def run_job(
         "input": describe_options(str(input)),
         "format": input_format,
         "shard_size": shard_size,
-        "lang": lang,
-        "pivot": pivot,
-        "translator": _describe(mt),
-        "aligner": _describe(al),
-        "tagger": _describe(ner) if ner else None,
-        "method": method,
-        "method_options": describe_options(run.method_options),
-        "backtranslation": backtranslation,
-        "back_translations": describe_options(str(spec.back_translations)) if spec.back_translations else None,
-        "tokenizer": tokenizer,
-        "batch_size": spec.batch_size,
         "batch_tokens": batch_tokens,
-        "min_confidence": spec.min_confidence,
         "policy": policy,
         "label_names": label_names,
+        "spec": spec.describe(kind),
+        "code": describe_code(
+            ReadStage,
+            WriteStage,
+            *(type(step.fn) for step in steps),
+            *(c.registry.get(c.name) for c in (run.translator, run.tagger, run.aligner)),
+        ),
     }
     config_hash = fingerprint(config)[:12]
     folder = Path(shards_dir) if shards_dir is not None else Path(f"{output}.shards")
@@ -477,37 +254,8 @@ def run_job(
     pending = [s for s in shards if not Path(paths[s["index"]]).is_file()]
     skipped = [s["index"] for s in shards if Path(paths[s["index"]]).is_file()]
 
-    stages = [Stage("read", ReadStage())]
-    if method in MARKER_METHODS:
-        if method == "model-transfer" and kind == "train":
-            raise XlnerError("model-transfer is a translate-test method")
-        stages.append(
-            Stage(
-                method,
-                MarkersStage(kind, method, mt, ner, lang, pivot, tokenizer, run.method_options, ctx),
-                model=True,
-                gpu=True,
-            )
-        )
-    else:
-        stages.append(
-            Stage(
-                "translate",
-                TranslateStage(kind, mt, lang, pivot, tokenizer, backtranslation, ctx, batch_tokens),
-                model=True,
-                gpu=True,
-            )
-        )
-        if ner is not None:
-            stages.append(Stage("tag", TagStage(ner, ctx), model=True, gpu=True))
-        neural = al.name not in STATISTICAL_ALIGNERS
-        stages.append(
-            Stage("align", AlignStage(kind, al, lang, pivot, tokenizer, backtranslation, ctx), model=neural, gpu=neural)
-        )
-        project_options = run.project_options
-        scored = any(project_options.get(k) for k in MODEL_SCORE_OPTIONS)
-        stages.append(Stage("project", ProjectStage(method, project_options, ctx), model=scored, gpu=scored))
-    stages.append(Stage("write", WriteStage(paths, shard_format, spec.min_confidence if kind == "train" else 0.0)))
+    min_confidence = spec.min_confidence if kind == "train" else 0.0
+    stages = [Stage("read", ReadStage()), *steps, Stage("write", WriteStage(paths, shard_format, min_confidence))]
     records = run_stages(
         pending, stages, engine=engine, retries=retries, ray_options=ray_options, desc=f"translate-{kind} shards"
     )
@@ -522,14 +270,8 @@ def run_job(
         config_hash,
         records=records,
     )
-    export(
-        result,
-        output,
-        details,
-        kept_only=kind == "train",
-        method=method,
-        project_options=None if method in MARKER_METHODS else run.project_options,
-    )
+    project_options = None if spec.method in MARKER_METHODS else run.project_options
+    export(result, output, details, kept_only=kind == "train", method=spec.method, project_options=project_options)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -559,37 +301,29 @@ def export(
             if row["kept"] or not kept_only:
                 result.kept += 1
                 result.spans += len(row["spans"])
-                yield Sentence(row["tokens"], _spans(row["spans"]), row["id"])
+                yield Sentence(row["tokens"], spans_from_json(row["spans"]), row["id"])
 
     if output is not None:
         write_sentences(output, sentences())
     else:
         for _ in sentences():
             pass
-    if (
-        details is not None
-    ):  # xlner.project.explain records: pairs re-projected (method, project_options), 1,000 at a time
-        from xlner.project.explain import plain_record, project_explained
+    if details is not None:  # the pairs re-explained 1,000 at a time (xlner.pipeline.details_records)
 
         def chunk_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             pairs = [
                 SentencePair(
                     r["src_tokens"],
                     r["tokens"],
-                    _spans(r["src_spans"]),
+                    spans_from_json(r["src_spans"]),
                     frozenset((i, j) for i, j in r["alignment"]),
-                    _spans(r["spans"]),
+                    spans_from_json(r["spans"]),
                     r["id"],
                 )
                 for r in rows
             ]
-            if project_options is None:  # marker methods: spans without scores
-                records = [plain_record(p, r["confidence"], method) for p, r in zip(pairs, rows)]
-            else:
-                records = project_explained(pairs, method, **project_options)[1]
-            for record, row in zip(records, rows):
-                record["kept"] = bool(row["kept"])
-            return records
+            confidences = [r["confidence"] for r in rows]
+            return details_records(pairs, confidences, [r["kept"] for r in rows], method, project_options or {})
 
         with atomic_write(details) as out:
             chunk: list[dict[str, Any]] = []

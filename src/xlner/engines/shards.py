@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from xlner.errors import InputError
 from xlner.io.text import split_columns
-from xlner.types import Span
+from xlner.types import spans_to_json
 
 Shard = dict[str, Any]
 
@@ -174,10 +174,6 @@ def _read_range(path: str, start: int, end: int) -> list[str]:
     return lines
 
 
-def _spans_json(spans: list[Span]) -> list[list[Any]]:
-    return [[s.start, s.end, s.label] for s in spans]
-
-
 def _parse_conll(shard: Shard, lines: list[str]):
     from xlner.tags import TagError, tags_to_spans
 
@@ -210,7 +206,7 @@ def _parse_conll(shard: Shard, lines: list[str]):
             found, _ = tags_to_spans(block_tags, shard["scheme"] or "iob2", shard.get("policy", "repair"))
         except TagError as error:
             raise InputError(error.reason, path, first_line + error.index) from None
-        spans.append(_spans_json(found))
+        spans.append(spans_to_json(found))
     ids = [str(shard["first"] + k) for k in range(len(blocks))]
     return [b[1] for b in blocks], spans, ids
 
@@ -236,7 +232,7 @@ def _parse_jsonl(shard: Shard, lines: list[str]):
         except InputError as error:
             raise InputError(error.reason, shard["path"], number) from None
         tokens.append(sentence.tokens)
-        spans.append(_spans_json(sentence.spans) if shard["labels"] else [])
+        spans.append(spans_to_json(sentence.spans) if shard["labels"] else [])
         ids.append(sentence.id)
     return tokens, spans, ids
 

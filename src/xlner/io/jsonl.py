@@ -30,7 +30,7 @@ from xlner.errors import InputError
 from xlner.io.atomic import atomic_write
 from xlner.io.text import Corpus, check_token, read_lines
 from xlner.tags import REPAIR_HINT, TagError, check_choice, detect_scheme, spans_to_tags, tags_to_spans
-from xlner.types import Sentence, Span
+from xlner.types import Sentence, Span, spans_to_json
 
 LABEL_FILES = ("label_names.txt", "label_names.json", "dataset_info.json", "features.json")
 LAYOUTS = ("both", "spans", "hf")
@@ -290,7 +290,7 @@ def write_jsonl(
                     record["id"] = sentence.id
                 record["tokens"] = sentence.tokens
                 if layout in ("spans", "both"):
-                    record["spans"] = [[span.start, span.end, span.label] for span in sentence.spans]
+                    record["spans"] = spans_to_json(sentence.spans)
                 if layout == "both":
                     record["ner_tags"] = spans_to_tags(sentence.spans, len(sentence.tokens))
                 elif layout == "hf":

@@ -6,7 +6,11 @@
 
 Methods: "heuristic" (aligned runs), "ilp" (candidate matching, exact solver)
 and "greedy" (candidate matching, greedy solver). Options and presets are in
-:mod:`xlner.project.config`; :func:`describe_methods` prints them.
+:mod:`xlner.project.config`; :func:`describe_methods` prints them and
+:func:`resolve` says what a set of options runs (scorers, models, languages, solver).
+Scorers and solvers are listed by :data:`xlner.registry.registry`, which
+imports their modules (:mod:`xlner.project.scores`, :mod:`xlner.project.scorers`,
+:mod:`xlner.project.solve`) on first use.
 """
 
 from __future__ import annotations
@@ -14,16 +18,20 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from xlner.errors import XlnerError
-from xlner.project import encoder_scores as _encoder_scores  # noqa: F401  (registers "encoder"; models load lazily)
-from xlner.project import ner_scores as _ner_scores  # noqa: F401  (registers the "ner" scorer; torch loads lazily)
-from xlner.project import nmt_scores as _nmt_scores  # noqa: F401  (registers "nmt"; models load lazily)
-from xlner.project import scores as _scores  # noqa: F401  (registers scorers)
-from xlner.project import solve as _solve  # noqa: F401  (registers solvers)
-from xlner.project.config import PRESETS, describe_methods, resolve_options
+from xlner.project.config import PRESETS, Resolved, describe_methods, presets, resolve
 from xlner.project.matching import ProjectionResult, confidence, match, relabel_derived_words
 from xlner.types import SentencePair, Span
 
-__all__ = ["PRESETS", "ProjectionResult", "describe_methods", "project", "project_detailed"]
+__all__ = [
+    "PRESETS",
+    "ProjectionResult",
+    "Resolved",
+    "describe_methods",
+    "presets",
+    "project",
+    "project_detailed",
+    "resolve",
+]
 
 
 def _check(pairs: Sequence[SentencePair]) -> None:
@@ -42,7 +50,8 @@ def project_detailed(pairs: Sequence[SentencePair], method: str = "ilp", **optio
     """Project each pair's ``src_spans`` onto its ``tgt_tokens``; per-span scores and confidence.
 
     ``options``: ``preset=`` a name from :data:`PRESETS`, then any option of
-    the method overriding it. For the heuristic a span's score is its
+    the method overriding it (:func:`describe_methods`); ``solver_options=``
+    goes to the solver's factory, e.g. ``{"method": "highs"}``. For the heuristic a span's score is its
     alignment score (distinct-word Dice) with its source entity. The
     ``lowercase_word_label`` rule runs after any method.
     """
@@ -53,11 +62,11 @@ def _detailed(
     pairs: Sequence[SentencePair], method: str, options: dict[str, Any], trace: dict[str, Any] | None = None
 ) -> list[ProjectionResult]:
     """:func:`project_detailed`; ``trace`` receives candidate matching's internals (see :func:`match`)."""
-    pairs, opts, label = _prepared(pairs, method, options)
+    pairs, resolved, opts, label = _prepared(pairs, method, options)
     if method == "heuristic":
         results = _heuristic_detailed(pairs, opts)
     else:
-        opts["solver"] = opts["solver"] or ("exact" if method == "ilp" else "greedy")
+        opts["solver"] = resolved.solver
         results = match(pairs, **opts, trace=trace)
     for result, spans in zip(results, relabel_derived_words(pairs, [r.spans for r in results], label)):
         result.spans = spans
@@ -68,20 +77,21 @@ def project(pairs: Sequence[SentencePair], method: str = "ilp", **options: Any) 
     """Projected target spans of each pair, sorted by start (see :func:`project_detailed`)."""
     if method != "heuristic":
         return [result.spans for result in project_detailed(pairs, method, **options)]
-    pairs, opts, label = _prepared(pairs, method, options)  # the heuristic without per-span scores
+    pairs, _, opts, label = _prepared(pairs, method, options)  # the heuristic without per-span scores
     spans_of = [[span for span, _ in found] for found in _heuristic_found(pairs, opts)]
     return relabel_derived_words(pairs, spans_of, label)
 
 
 def _prepared(
     pairs: Sequence[SentencePair], method: str, options: dict[str, Any]
-) -> tuple[list[SentencePair], dict[str, Any], str | None]:
-    """The checked pairs, the method's resolved options, and the ``lowercase_word_label`` rule taken out of them."""
-    opts = resolve_options(method, options)
+) -> tuple[list[SentencePair], Resolved, dict[str, Any], str | None]:
+    """The checked pairs, the resolved options (also as keywords), and the ``lowercase_word_label`` rule taken out."""
+    resolved = resolve(method, options)
+    opts = resolved.as_dict()
     label = opts.pop("lowercase_word_label")
     pairs = list(pairs)
     _check(pairs)
-    return pairs, opts, label
+    return pairs, resolved, opts, label
 
 
 def _heuristic_found(pairs: Sequence[SentencePair], opts: dict[str, Any]) -> list[list[tuple[Span, int]]]:

@@ -8,6 +8,16 @@ Three sources, deduplicated and sorted by (start, end):
   range, i.e. from its first to its last aligned target word;
 - the heuristic's aligned runs of each entity, their sub-ranges (up to
   ``max_words``) and the concatenation (covering range) of any two runs.
+
+Long targets (more than :data:`LONG_TARGET` words) keep only candidates near
+the alignment, so their count does not grow with the sentence: every word of
+a candidate lies within ``max_words`` words of a target word aligned to one
+of the sentence's entities, and run concatenations longer than ``max_words``
+are dropped. Every candidate then starts at one of at most
+``A * (2 * max_words + 1)`` words and has at most ``max_words`` words
+(``A``: entity-aligned target words), so a long target has at most
+``A * (2 * max_words + 1) * max_words`` candidates besides the ``extra``
+ranges. Shorter targets are not affected.
 """
 
 from __future__ import annotations
@@ -19,6 +29,9 @@ import numpy as np
 
 from xlner.project.heuristic import aligned_runs, target_links
 from xlner.types import Link, SentencePair, Span
+
+#: Targets longer than this (in words) keep only candidates near the alignment (module docstring).
+LONG_TARGET = 1000
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,70 @@ def ngram_ranges(tgt_tokens: Sequence[str], max_words: int, punctuation: str) ->
     return np.stack([s, e], axis=1)
 
 
+def _concatenations(found: Sequence[tuple[int, int]], off: int, longest: int | None) -> list[tuple[int, int]]:
+    """Covering ranges of any two runs (offset by ``off``); only those of at most ``longest`` words when given."""
+    if longest is None:
+        return [(off + found[x][0], off + found[y][1]) for x in range(len(found)) for y in range(x, len(found))]
+    out = []
+    for x in range(len(found)):
+        for y in range(x, len(found)):
+            if found[y][1] - found[x][0] > longest:
+                break  # runs are sorted and disjoint: later ones are longer still
+            out.append((off + found[x][0], off + found[y][1]))
+    return out
+
+
+def _near_zone(pairs: Sequence, offsets: np.ndarray, max_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per batch position: the next far position (capped at its sentence end) and the next near one.
+
+    Only targets longer than :data:`LONG_TARGET` have far words: those more
+    than ``max_words`` words from every target word aligned to one of the
+    sentence's entities.
+    """
+    total = int(offsets[-1])
+    far = np.zeros(total, dtype=bool)
+    for k, pair in enumerate(pairs):
+        n = len(pair.tgt_tokens)
+        if n <= LONG_TARGET:
+            continue
+        inside = np.zeros(len(pair.src_tokens) + 1, dtype=np.int64)
+        for span in pair.src_spans:
+            inside[span.start] += 1
+            inside[span.end] -= 1
+        entity_word = np.cumsum(inside) > 0
+        js = [j for i, j in pair.alignment or () if 0 <= j < n and 0 <= i < len(entity_word) and entity_word[i]]
+        cover = np.zeros(n + 1, dtype=np.int64)
+        if js:
+            at = np.array(js, dtype=np.int64)
+            np.add.at(cover, np.maximum(at - max_words, 0), 1)
+            np.add.at(cover, np.minimum(at + max_words + 1, n), -1)
+        off = int(offsets[k])
+        far[off : off + n] = np.cumsum(cover[:n]) == 0
+    pos = np.arange(total)
+    sent_end = np.repeat(offsets[1:], np.diff(offsets))
+    next_far = np.minimum.accumulate(np.where(far, pos, total)[::-1])[::-1] if total else pos
+    next_near = np.minimum.accumulate(np.where(far, total, pos)[::-1])[::-1] if total else pos
+    return np.minimum(next_far, sent_end), next_near
+
+
+def _near_parts(
+    lo: np.ndarray, hi: np.ndarray, next_far: np.ndarray, next_near: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split each range ``[lo, hi)`` into its near stretches (see :func:`_near_zone`); far words are left out."""
+    out_lo: list[int] = []
+    out_hi: list[int] = []
+    for a, b in zip(lo.tolist(), hi.tolist()):
+        while a < b:
+            a = int(next_near[a])
+            if a >= b:
+                break
+            stop = min(int(next_far[a]), b)
+            out_lo.append(a)
+            out_hi.append(stop)
+            a = stop
+    return np.array(out_lo, dtype=np.int64), np.array(out_hi, dtype=np.int64)
+
+
 def generate_candidates(
     pairs: Sequence,
     *,
@@ -87,13 +164,18 @@ def generate_candidates(
     total = int(offsets[-1])
     parts_s: list[np.ndarray] = []
     parts_e: list[np.ndarray] = []
+    long = lengths > LONG_TARGET
+    next_far, next_near = _near_zone(pairs, offsets, max_words) if long.any() else (None, None)
     if ngrams and total:
         barrier = np.array([b for p in pairs for b in _barriers(p.tgt_tokens, punctuation)], dtype=bool)
         pos = np.arange(total)
         sent_end = np.repeat(offsets[1:], lengths)
         idx = np.where(barrier, pos, total)
         next_barrier = np.minimum.accumulate(idx[::-1])[::-1]
-        s, e = _expand(pos, np.minimum(np.minimum(pos + max_words, next_barrier), sent_end))
+        limit = np.minimum(np.minimum(pos + max_words, next_barrier), sent_end)
+        if next_far is not None:
+            limit = np.minimum(limit, next_far)
+        s, e = _expand(pos, limit)
         parts_s.append(s)
         parts_e.append(e)
     if aligned_subranges or runs:
@@ -116,18 +198,24 @@ def generate_candidates(
                     for a, b in found:
                         sub_lo.append(off + a)
                         sub_hi.append(off + b)
-                    whole += [
-                        (off + found[x][0], off + found[y][1]) for x in range(len(found)) for y in range(x, len(found))
-                    ]
+                    whole += _concatenations(found, off, max_words if long[k] else None)
         if sub_lo:
             lo, hi = np.array(sub_lo), np.array(sub_hi)
+            if next_far is not None:  # long targets: sub-ranges start only near the alignment
+                assert next_near is not None  # computed with next_far
+                lo, hi = _near_parts(lo, hi, next_far, next_near)
             width = hi - lo
             starts = np.repeat(lo, width) + (np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width))
-            s, e = _expand(starts, np.minimum(starts + max_words, np.repeat(hi, width)))
+            limit = np.minimum(starts + max_words, np.repeat(hi, width))
+            if next_far is not None:
+                limit = np.minimum(limit, next_far[starts])
+            s, e = _expand(starts, limit)
             parts_s.append(s)
             parts_e.append(e)
         if whole:
             w = np.array(whole, dtype=np.int64)
+            if next_far is not None:  # long targets: only concatenations inside the near zone
+                w = w[next_far[w[:, 0]] >= w[:, 1]]
             parts_s.append(w[:, 0])
             parts_e.append(w[:, 1])
     if extra is not None:

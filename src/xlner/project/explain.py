@@ -215,10 +215,11 @@ def _explain_matching(
 def _explain_heuristic(
     pairs: Sequence[SentencePair], results: Sequence[Any], options: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    from xlner.project.config import resolve_options
+    from xlner.project.config import HeuristicOptions, resolve
     from xlner.project.heuristic import MarkGlue, aligned_runs, alignment_dice, target_links
 
-    opts = resolve_options("heuristic", options)
+    opts = resolve("heuristic", options).options
+    assert isinstance(opts, HeuristicOptions)
     records = []
     for pair, result in zip(pairs, results):
         links = target_links(pair.alignment or (), len(pair.tgt_tokens))
@@ -226,7 +227,7 @@ def _explain_heuristic(
             _span(pair, e, span, score, {"alignment": score})
             for span, score, e in zip(result.spans, result.scores, result.sources)
         ]
-        glue = MarkGlue.of(pair.tgt_tokens) if opts["glue_marks"] else None
+        glue = MarkGlue.of(pair.tgt_tokens) if opts.glue_marks else None
         glued_links, glued_tokens = links, pair.tgt_tokens
         if glue is not None and glue.changed:
             glued_links, glued_tokens = (
@@ -241,20 +242,20 @@ def _explain_heuristic(
                 entity.start,
                 entity.end,
                 glued_links,
-                merge_distance=opts["merge_distance"],
-                merge_only_if_not_first_word_aligned=opts["merge_only_if_not_first_word_aligned"],
+                merge_distance=opts.merge_distance,
+                merge_only_if_not_first_word_aligned=opts.merge_only_if_not_first_word_aligned,
                 tgt_tokens=glued_tokens,
-                drop_punctuation_runs=opts["drop_punctuation_runs"],
-                ignore_punctuation_links=opts["ignore_punctuation_links"],
+                drop_punctuation_runs=opts.drop_punctuation_runs,
+                ignore_punctuation_links=opts.ignore_punctuation_links,
             )
             if glue is not None and glue.changed:
                 runs = [(s.start, s.end) for s in (glue.span(Span(a, b, "X")) for a, b in runs)]
             if not runs:
                 unprojected.append({**_entity(pair, e), "reason": "no aligned word", "candidate": None})
                 continue
-            ratio = opts["length_ratio_threshold"]
+            ratio = opts.length_ratio_threshold
             passing = [r for r in runs if ratio <= 0 or (r[1] - r[0]) / len(entity) > ratio]
-            sign = -1 if opts["keep"] == "longest" else 1
+            sign = -1 if opts.keep == "longest" else 1
             best = sorted(passing or runs, key=lambda r: (sign * (r[1] - r[0]), r[0]))[0]
             score = alignment_dice(entity, Span(best[0], best[1], entity.label), links)
             reason = "overlap" if passing else "below threshold"

@@ -38,8 +38,16 @@ _FIRST_MARK = "\u0300"
 
 
 def has_mark_token(tokens: Sequence[str]) -> bool:
-    """Whether any token is made only of combining marks (a fast test for text below U+0300)."""
-    if not tokens or max(map(max, filter(None, tokens)), default="") < _FIRST_MARK:
+    """Whether any token is made only of combining marks (a fast test for Latin-1 text)."""
+    if not tokens:
+        return False
+    text = "".join(tokens)
+    try:
+        text.encode("latin-1")
+        return False  # every combining mark lies above U+00FF
+    except UnicodeEncodeError:
+        pass
+    if max(text) < _FIRST_MARK:
         return False
     return any(is_mark(token) for token in tokens)
 
@@ -87,8 +95,11 @@ class MarkGlue:
 
     def span(self, span: Span) -> Span:
         """A span over glued words as a span over the tokens."""
-        end = self.starts[span.end] if span.end < len(self.starts) else self.n_tokens
-        return Span(self.starts[span.start], end, span.label)
+        return Span(*self.token_range(span.start, span.end), span.label)
+
+    def token_range(self, start: int, end: int) -> tuple[int, int]:
+        """Glued words ``[start, end)`` as a token range."""
+        return self.starts[start], self.starts[end] if end < len(self.starts) else self.n_tokens
 
 
 def target_links(alignment: Iterable[Link], tgt_len: int) -> dict[int, list[int]]:
@@ -118,29 +129,53 @@ def aligned_runs(
     then dropped (when asked), and runs separated by at most
     ``merge_distance`` words are merged.
     """
-    words = sorted({j for i in range(start, end) for j in links.get(i, ())})
+    ordered = sorted({j for i in range(start, end) for j in links.get(i, ())})
     if ignore_punctuation_links and tgt_tokens is not None:
-        words = [j for j in words if not is_punctuation(tgt_tokens[j])]
-    if not words:
+        ordered = [j for j in ordered if not is_punctuation(tgt_tokens[j])]
+        drop_punctuation_runs = False  # no punctuation word is left to make a run of
+    first = set(links.get(start, ())) if merge_only_if_not_first_word_aligned else None
+    return _runs(ordered, first, merge_distance, tgt_tokens if drop_punctuation_runs else None)
+
+
+def _runs(
+    ordered: list[int], first: set[int] | None, merge_distance: int, drop_tokens: Sequence[str] | None
+) -> list[tuple[int, int]]:
+    """The runs of :func:`aligned_runs` over the sorted aligned target words.
+
+    ``first``: words a merge may not start at (None: any); ``drop_tokens``: the
+    target tokens when runs made only of punctuation are dropped.
+    """
+    if not ordered:
         return []
-    runs: list[list[int]] = []
-    for j in words:
-        if runs and runs[-1][1] == j:
-            runs[-1][1] = j + 1
-        else:
-            runs.append([j, j + 1])
-    if drop_punctuation_runs and tgt_tokens is not None:
-        runs = [r for r in runs if not all(is_punctuation(tgt_tokens[j]) for j in range(r[0], r[1]))]
-        if not runs:
-            return []
-    first = set(links.get(start, ())) if merge_only_if_not_first_word_aligned else ()
+    if drop_tokens is None:
+        # One pass: consecutive words extend a run, a gap of at most merge_distance joins the next one.
+        out: list[tuple[int, int]] = []
+        a = b = ordered[0]
+        for j in ordered:
+            if j != b and (j - b > merge_distance or (first is not None and j in first)):
+                out.append((a, b))
+                a = j
+            b = j + 1
+        out.append((a, b))
+        return out
+    runs: list[tuple[int, int]] = []
+    a = b = ordered[0]
+    for j in ordered:
+        if j != b:
+            runs.append((a, b))
+            a = j
+        b = j + 1
+    runs.append((a, b))
+    runs = [r for r in runs if not all(is_punctuation(drop_tokens[j]) for j in range(r[0], r[1]))]
+    if not runs:
+        return []
     merged = [runs[0]]
-    for run in runs[1:]:
-        if run[0] - merged[-1][1] <= merge_distance and run[0] not in first:
-            merged[-1][1] = run[1]
+    for a, b in runs[1:]:
+        if a - merged[-1][1] <= merge_distance and (first is None or a not in first):
+            merged[-1] = (merged[-1][0], b)
         else:
-            merged.append(run)
-    return [(a, b) for a, b in merged]
+            merged.append((a, b))
+    return merged
 
 
 def alignment_dice(entity: Span, span: Span, links: dict[int, list[int]]) -> float:
@@ -159,17 +194,51 @@ def alignment_dice(entity: Span, span: Span, links: dict[int, list[int]]) -> flo
     return (src_hits + len(tgt_hits)) / (len(entity) + len(span))
 
 
+#: Valid values of ``keep`` and ``collisions``.
+_KEEP = ("longest", "shortest")
+_COLLISIONS = ("skip", "published")
+#: A projected span as the core builds it: (start, end, label, source index); tuples sort as (Span, index) do.
+_Found = tuple[int, int, str, int]
+
+
 def project_heuristic(
     src_spans: Sequence[Span],
     tgt_len: int,
     alignment: Iterable[Link],
-    **options,
+    *,
+    tgt_tokens: Sequence[str] | None = None,
+    merge_distance: int = 1,
+    merge_only_if_not_first_word_aligned: bool = False,
+    length_ratio_threshold: float = 0.0,
+    top_k: int | None = 1,
+    keep: str = "longest",
+    drop_punctuation_runs: bool = True,
+    ignore_punctuation_links: bool = True,
+    glue_marks: bool = True,
+    collisions: str = "skip",
 ) -> list[Span]:
     """Project ``src_spans`` onto a target sentence of ``tgt_len`` words; spans sorted by start.
 
     Options as in :func:`heuristic_sources`.
     """
-    return [span for span, _ in heuristic_sources(src_spans, tgt_len, alignment, **options)]
+    if not src_spans and keep in _KEEP and collisions in _COLLISIONS:
+        return []  # the common sentence without entities
+    found = _project(
+        src_spans,
+        tgt_len,
+        alignment,
+        tgt_tokens,
+        merge_distance,
+        merge_only_if_not_first_word_aligned,
+        length_ratio_threshold,
+        top_k,
+        keep,
+        drop_punctuation_runs,
+        ignore_punctuation_links,
+        glue_marks,
+        collisions,
+    )
+    return [Span(a, b, label) for a, b, label, _ in found]
 
 
 def heuristic_sources(
@@ -200,71 +269,187 @@ def heuristic_sources(
     range, which keeps the earlier entity's index, else the longer span, the
     later one on ties). Links pointing outside the target sentence are ignored.
     """
-    if keep not in ("longest", "shortest"):
+    found = _project(
+        src_spans,
+        tgt_len,
+        alignment,
+        tgt_tokens,
+        merge_distance,
+        merge_only_if_not_first_word_aligned,
+        length_ratio_threshold,
+        top_k,
+        keep,
+        drop_punctuation_runs,
+        ignore_punctuation_links,
+        glue_marks,
+        collisions,
+    )
+    return [(Span(a, b, label), index) for a, b, label, index in found]
+
+
+def _project(
+    src_spans: Sequence[Span],
+    tgt_len: int,
+    alignment: Iterable[Link],
+    tgt_tokens: Sequence[str] | None,
+    merge_distance: int,
+    merge_only_if_not_first_word_aligned: bool,
+    length_ratio_threshold: float,
+    top_k: int | None,
+    keep: str,
+    drop_punctuation_runs: bool,
+    ignore_punctuation_links: bool,
+    glue_marks: bool,
+    collisions: str,
+) -> list[_Found]:
+    """The projections of :func:`heuristic_sources` as sorted (start, end, label, source index) tuples.
+
+    Each entity's runs are computed first (they do not depend on the other
+    entities), then collisions are resolved.
+    """
+    if keep not in _KEEP:
         raise XlnerError(f"keep must be 'longest' or 'shortest', got {keep!r}")
-    if collisions not in ("skip", "published"):
+    if collisions not in _COLLISIONS:
         raise XlnerError(f"collisions must be 'skip' or 'published', got {collisions!r}")
     if not src_spans:
         return []
-    glue = MarkGlue.of(tgt_tokens) if glue_marks and tgt_tokens is not None else None
-    if glue is not None and glue.changed:
-        tgt_len, alignment, tgt_tokens = len(glue.words), glue.alignment(alignment), glue.words
-    links = target_links(alignment, tgt_len)
-    sign = -1 if keep == "longest" else 1
-    if collisions == "skip" and len(src_spans) > 1:
-        order = sorted(range(len(src_spans)), key=lambda k: (len(src_spans[k]), src_spans[k].start))
-    else:
-        order = list(range(len(src_spans)))
-    taken = [False] * tgt_len
-    projected: list[tuple[Span, int]] = []
-    for index in order:
-        span = src_spans[index]
-        runs = aligned_runs(
-            span.start,
-            span.end,
-            links,
-            merge_distance=merge_distance,
-            merge_only_if_not_first_word_aligned=merge_only_if_not_first_word_aligned,
-            tgt_tokens=tgt_tokens,
-            drop_punctuation_runs=drop_punctuation_runs,
-            ignore_punctuation_links=ignore_punctuation_links,
-        )
-        length = span.end - span.start
+    if glue_marks and tgt_tokens is not None and has_mark_token(tgt_tokens):
+        glue = MarkGlue.of(tgt_tokens)
+        if glue.changed:
+            # Project onto the glued words, then back onto the tokens.
+            glued = _project(
+                src_spans,
+                len(glue.words),
+                glue.alignment(alignment),
+                glue.words,
+                merge_distance,
+                merge_only_if_not_first_word_aligned,
+                length_ratio_threshold,
+                top_k,
+                keep,
+                drop_punctuation_runs,
+                ignore_punctuation_links,
+                False,
+                collisions,
+            )
+            tokens_of = glue.token_range
+            return [(*tokens_of(a, b), label, index) for a, b, label, index in glued]
+    skip_punctuation = ignore_punctuation_links and tgt_tokens is not None
+    drop_tokens = tgt_tokens if drop_punctuation_runs and not skip_punctuation else None
+    punctuation_tokens = tgt_tokens if skip_punctuation or drop_tokens is not None else None
+    if len(src_spans) > 1 or merge_only_if_not_first_word_aligned:
+        # Only the links of source words inside an entity, read once; then one pass per entity.
+        covered: set[int] = set()
+        for span in src_spans:
+            covered.update(range(span.start, span.end))
+        alignment = [(i, j) for i, j in alignment if i in covered]
+    longest = keep == "longest"
+    keep_any_run = length_ratio_threshold <= 0 and (top_k is None or top_k >= 1)
+    found: list[_Found] = []
+    first = None
+    for index, span in enumerate(src_spans):
+        start, end = span.start, span.end
+        words: set[int] = set()
+        if end - start == 1:
+            for i, j in alignment:
+                if i == start:
+                    words.add(j)
+        else:
+            for i, j in alignment:
+                if start <= i < end:
+                    words.add(j)
+        if merge_only_if_not_first_word_aligned:
+            first = {j for i, j in alignment if i == start and 0 <= j < tgt_len}
+        if len(words) == 1:
+            (j,) = words  # the common case: one aligned target word
+            if not 0 <= j < tgt_len or (punctuation_tokens is not None and is_punctuation(punctuation_tokens[j])):
+                continue  # outside the target; or punctuation, ignored or a run of punctuation
+            if keep_any_run:
+                found.append((j, j + 1, span.label, index))
+                continue
+            runs = [(j, j + 1)]
+        else:
+            if skip_punctuation:
+                assert tgt_tokens is not None  # skip_punctuation needs them
+                ordered = [j for j in sorted(words) if 0 <= j < tgt_len and not is_punctuation(tgt_tokens[j])]
+            else:
+                ordered = [j for j in sorted(words) if 0 <= j < tgt_len]
+            if not ordered:
+                continue
+            runs = _runs(ordered, first, merge_distance, drop_tokens)
         if length_ratio_threshold > 0:
+            length = end - start
             runs = [r for r in runs if (r[1] - r[0]) / length > length_ratio_threshold]
         if top_k is not None and len(runs) > top_k:
-            runs = sorted(runs, key=lambda r: (sign * (r[1] - r[0]), r[0]))[:top_k]
+            if top_k == 1:
+                runs = [_first_extreme(runs, longest)]
+            else:
+                sign = -1 if longest else 1
+                runs = sorted(runs, key=lambda r: (sign * (r[1] - r[0]), r[0]))[:top_k]
+        label = span.label
         for a, b in runs:
-            if collisions == "published":
-                _add_published(projected, Span(a, b, span.label), index)
-            elif not any(taken[a:b]):
-                taken[a:b] = [True] * (b - a)
-                projected.append((Span(a, b, span.label), index))
-    projected.sort()
-    if glue is not None and glue.changed:
-        projected = [(glue.span(span), index) for span, index in projected]
-    return projected
+            found.append((a, b, label, index))
+    if collisions == "published":
+        projected: list[_Found] = []
+        for run in found:
+            _add_published(projected, run)
+        found = projected
+    if len(found) > 1:
+        found.sort()
+        if collisions == "skip":
+            last = 0
+            for a, b, _, _ in found:
+                if a < last:  # a real collision: resolve it shortest entity first
+                    found = _skip_collisions(found, src_spans)
+                    break
+                last = b
+    return found
 
 
-def _add_published(projected: list[tuple[Span, int]], new: Span, index: int) -> None:
+def _skip_collisions(found: list[_Found], src_spans: Sequence[Span]) -> list[_Found]:
+    """The runs kept when entities go shortest first and a run overlapping a kept one is dropped; sorted."""
+    # The order of an entity's own runs does not matter: they are disjoint.
+    ranked = sorted(found, key=lambda f: (len(src_spans[f[3]]), src_spans[f[3]].start, f[3]))
+    kept: list[_Found] = []
+    for run in ranked:
+        a, b = run[0], run[1]
+        if not any(a < e and s < b for s, e, _, _ in kept):
+            kept.append(run)
+    kept.sort()
+    return kept
+
+
+def _first_extreme(runs: list[tuple[int, int]], longest: bool) -> tuple[int, int]:
+    """The first longest (or shortest) run; runs come sorted by start."""
+    best = runs[0]
+    size = best[1] - best[0]
+    for run in runs:
+        n = run[1] - run[0]
+        if (n > size) if longest else (n < size):
+            best, size = run, n
+    return best
+
+
+def _add_published(projected: list[_Found], new: _Found) -> None:
     """Add ``new`` as the published code resolves real overlaps.
 
     First same-label overlaps are joined into their covering range (keeping
     the earlier source index), then a different-label overlap keeps the
     longer span (``new`` on ties).
     """
+    a, b, label, index = new
     grown = True
     while grown:
         grown = False
-        for k, (old, source) in enumerate(projected):
-            if old.label == new.label and old.overlaps(new):
-                new, index = Span(min(old.start, new.start), max(old.end, new.end), new.label), min(index, source)
+        for k, (s, e, old_label, source) in enumerate(projected):
+            if old_label == label and s < b and a < e:
+                a, b, index = min(s, a), max(e, b), min(index, source)
                 del projected[k]
                 grown = True
                 break
-    clashes = [k for k, (old, _) in enumerate(projected) if old.overlaps(new)]
-    if any(len(projected[k][0]) > len(new) for k in clashes):
+    clashes = [k for k, (s, e, _, _) in enumerate(projected) if s < b and a < e]
+    if any(projected[k][1] - projected[k][0] > b - a for k in clashes):
         return
     for k in reversed(clashes):
         del projected[k]
-    projected.append((new, index))
+    projected.append((a, b, label, index))

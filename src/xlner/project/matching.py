@@ -9,14 +9,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from xlner.project.candidates import Candidates, generate_candidates
-from xlner.project.config import MATCHING_OPTIONS
+from xlner.project.candidates import generate_candidates
+from xlner.project.config import DEFAULT_WEIGHTS, scorer_factory_options
+from xlner.project.fusion import fuse, normalise_flat
 from xlner.project.heuristic import MarkGlue
-from xlner.project.scores import PairIndex, copy_pairs, fuse, ramp, unique_copies
+from xlner.project.scores import PairIndex, copy_pairs, ramp, unique_copies
 from xlner.project.solve import Constraint, MatchingProblem
 from xlner.registry import registry
 from xlner.types import SentencePair, Span
@@ -133,45 +134,47 @@ def _dominated(ent: np.ndarray, starts: np.ndarray, ends: np.ndarray, f: np.ndar
 
 def fused_scores(
     index: PairIndex,
-    weights: dict[str, float],
-    alignment_mode: str,
-    threshold: float,
-    scorer_options: dict[str, dict[str, Any]] | None = None,
+    weights: Mapping[str, float],
+    alignment_mode: str = "aligned",
+    threshold: float = 0.0,
+    scorer_options: Mapping[str, Mapping[str, Any]] | None = None,
     normalize: str = "none",
     parts: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Weighted mean of the scorers named in ``weights``, flat over ``index``; below ``threshold`` -> 0.
 
-    ``scorer_options[name]`` goes to that scorer's factory (``alignment_mode``
-    is the alignment scorer's ``mode`` unless given there). Scorers with a
-    ``score_flat(index)`` method skip the per-sentence matrices; others are
-    called through ``score(pairs, candidates)``. ``parts``, when given,
-    receives each scorer's (normalised) flat scores before fusion.
+    ``scorer_options[name]`` goes to that scorer's factory, over the options
+    :func:`~xlner.project.config.scorer_factory_options` gives it.
+    """
+    factory = scorer_factory_options(weights, scorer_options, alignment_mode=alignment_mode)
+    return score_and_fuse(index, weights, factory, normalize, threshold, parts)
+
+
+def score_and_fuse(
+    index: PairIndex,
+    weights: Mapping[str, float],
+    factory: Mapping[str, Mapping[str, Any]],
+    normalize: str = "none",
+    threshold: float = 0.0,
+    parts: dict[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Each scorer in ``weights`` built with ``factory[name]``, normalised, then fused (:func:`~xlner.project.fusion.fuse`).
+
+    Scorers with a ``score_flat(index)`` method skip the per-sentence
+    matrices; others are called through ``score(pairs, candidates)``.
+    ``parts``, when given, receives each scorer's normalised flat scores.
     """
     flat = {}
     for name in weights:
-        opts: dict[str, Any] = {"mode": alignment_mode} if name == "alignment" else {}
-        opts.update((scorer_options or {}).get(name, {}))
-        scorer = registry.scorers.create(name, **opts)
+        scorer = registry.scorers.create(name, **factory.get(name, {}))
         if hasattr(scorer, "score_flat"):
-            flat[name] = scorer.score_flat(index)
+            values = scorer.score_flat(index)
         else:
-            flat[name] = index.flatten(scorer.score(index.pairs, index.candidates))
-    if normalize != "none":
-        from xlner.project.fusion import normalise_flat
-
-        flat = {name: normalise_flat(index, values, normalize) for name, values in flat.items()}
+            values = index.flatten(scorer.score(index.pairs, index.candidates))
+        flat[name] = normalise_flat(index, values, normalize)
     if parts is not None:
         parts.update(flat)
     return fuse(flat, weights, threshold)
-
-
-def score_batch(
-    pairs: Sequence, candidates: Sequence[Candidates], weights: dict[str, float], alignment_mode: str, threshold: float
-) -> list[np.ndarray]:
-    """Fused (entities x candidates) matrices, one per sentence."""
-    index = PairIndex(pairs, candidates)
-    return index.split(fused_scores(index, weights, alignment_mode, threshold))
 
 
 def sentence_problem(
@@ -198,6 +201,7 @@ def match(
     pairs: Sequence,
     *,
     solver: str = "exact",
+    solver_options: Mapping[str, Any] | None = None,
     max_words: int = 10,
     punctuation: str = "!?.;:",
     ngrams: bool = True,
@@ -252,9 +256,9 @@ def match(
         timings[stage] = timings.get(stage, 0.0) + now - clock
         clock = now
 
-    weights = dict(weights or MATCHING_OPTIONS["weights"][0])
+    weights = dict(weights or DEFAULT_WEIGHTS)
     constraint = Constraint.parse(constraint)
-    engine = registry.solvers.create(solver)
+    engine = registry.solvers.create(solver, **dict(solver_options or {}))
     active = [k for k, p in enumerate(pairs) if p.src_spans]
     batch = [pairs[k] for k in active]
     glues = [MarkGlue.of(p.tgt_tokens) if glue_marks else None for p in batch]
@@ -271,27 +275,25 @@ def match(
         merge_distance=merge_distance,
         extra=None if copies is None else [[r for r in row if r] for row in copies],
     )
-    if ner_candidates:  # spans predicted by the target NER model (xlner.project.ner_scores)
-        from xlner.project.ner_scores import add_ner_candidates
+    if ner_candidates:  # spans predicted by the target NER model (xlner.project.scorers.ner)
+        from xlner.project.scorers.ner import add_ner_candidates
 
         candidates = add_ner_candidates(batch, candidates, ner_candidates, ner_model, ner_candidate_labels, device)
     lap("candidates")
     index = PairIndex(batch, candidates)
-    if ner_model or nmt_model or encoder or src_lang or tgt_lang or device != "cpu":
-        from xlner.project.fusion import model_scorer_options
-
-        scorer_options = model_scorer_options(
-            weights,
-            scorer_options,
-            ner_model=ner_model,
-            nmt_model=nmt_model,
-            encoder=encoder,
-            device=device,
-            src_lang=src_lang,
-            tgt_lang=tgt_lang,
-        )
+    factory = scorer_factory_options(
+        weights,
+        scorer_options,
+        alignment_mode=alignment_mode,
+        ner_model=ner_model,
+        nmt_model=nmt_model,
+        encoder=encoder,
+        device=device,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+    )
     parts: dict[str, np.ndarray] | None = {} if trace is not None else None
-    fused = fused_scores(index, weights, alignment_mode, threshold, scorer_options, normalize, parts)
+    fused = score_and_fuse(index, weights, factory, normalize, threshold, parts)
     if copies is not None:  # a unique word-for-word copy of an entity scores at least exact_match_score
         assert exact_match_score is not None  # copies are only looked for with exact_match_score
         at = copy_pairs(index, copies)

@@ -8,7 +8,7 @@ pair, values in ``[0, 1]`` (0 = never), unless documented otherwise. Register
 a factory in ``registry.scorers`` and name it in the ``weights`` option. The
 built-in scorers also offer ``score_flat(index: PairIndex)``, which the
 pipeline prefers: all pairs of the batch in one flat array, no per-sentence
-Python loop.
+Python loop. The model-based scorers are in :mod:`xlner.project.scorers`.
 
 Both built-in scores share one form. Given a word-level matrix ``W`` (source
 words x target words, values in [0, 1]) the score of entity ``e`` and
@@ -21,8 +21,8 @@ candidate ``c`` is the soft Dice
   score is ``2·A / (len(e) + len(c))`` with ``A`` the mean of (source words of
   ``e`` aligned into ``c``) and (target words of ``c`` aligned to ``e``):
   distinct words on both sides, bounded by 1, equal to 1 iff every word of
-  both sides is aligned inside the pair. Mode "aligned" (the pipeline's
-  default, tuned on Europarl en->de) is the same with words that have no link
+  both sides is aligned inside the pair. Mode "aligned" (the default;
+  docs/projection.md) is the same with words that have no link
   at all left out of both lengths: an unaligned word (a gap of the aligner)
   is no evidence either way, and string similarity or the preference for
   shorter candidates decides about it. Mode "links" is the published variant
@@ -422,18 +422,3 @@ def make_alignment_scorer(mode: str = "distinct") -> AlignmentScorer:
 @registry.scorers.register("string")
 def make_string_scorer(min_word_similarity: float = 0.3) -> StringScorer:
     return StringScorer(min_word_similarity)
-
-
-def fuse(scores: dict[str, np.ndarray], weights: dict[str, float], threshold: float = 0.0) -> np.ndarray:
-    """Weighted mean of same-shaped score arrays (name -> array); entries below ``threshold`` become 0.
-
-    Scores in [0, 1] fuse into [0, 1]; the "links" alignment mode may exceed 1
-    and is left as published.
-    """
-    total = float(sum(weights.values()))
-    if total <= 0:
-        raise XlnerError(f"score weights must sum to a positive number, got {weights}")
-    acc = sum(weights[name] * np.asarray(scores[name], dtype=np.float64) for name in weights) / total
-    acc = np.array(acc, dtype=np.float64)
-    acc[acc < threshold] = 0.0
-    return acc

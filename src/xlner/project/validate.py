@@ -1,8 +1,8 @@
 """Types and bounds of the projection options, checked before any work.
 
-Every option of :data:`xlner.project.config.HEURISTIC_OPTIONS` and
-:data:`~xlner.project.config.MATCHING_OPTIONS` has a checker here (one not
-declared is inferred from its default). A checker returns the value, coerced
+Every option of :class:`xlner.project.config.HeuristicOptions` and
+:class:`~xlner.project.config.MatchingOptions` has a checker here (a test
+keeps the tables in step). A checker returns the value, coerced
 where the meaning is clear (``"0.5"`` -> 0.5, ``"None"``/``"none"``/``"null"``
 -> None for options that take None) and raises :class:`XlnerError` naming the
 option otherwise.
@@ -221,31 +221,14 @@ MATCHING_TYPES: dict[str, Checker] = {
     "threshold": number(),
     "constraint": CONSTRAINT,
     "solver": optional(_solver),
+    "solver_options": table,
     "progress": boolean,
 }
 
 
-def infer_checker(default: Any) -> Checker:
-    """A checker from an option's default: bool, int >= 0, number, string, table; None: anything."""
-    if isinstance(default, bool):
-        return boolean
-    if isinstance(default, int):
-        return integer(0)
-    if isinstance(default, float):
-        return number()
-    if isinstance(default, str):
-        return text
-    if isinstance(default, Mapping):
-        return table
-    return lambda name, value: value
-
-
 def option_checkers(method: str) -> dict[str, Checker]:
-    """Checkers of every option of ``method`` (declared, else inferred from the default)."""
-    from xlner.project.config import method_options
-
-    declared = HEURISTIC_TYPES if method == "heuristic" else MATCHING_TYPES
-    return {name: declared.get(name) or infer_checker(default) for name, (default, _) in method_options(method).items()}
+    """Checkers of every option of ``method`` ("heuristic", else candidate matching)."""
+    return HEURISTIC_TYPES if method == "heuristic" else MATCHING_TYPES
 
 
 def check_options(method: str, options: Mapping[str, Any], where: str = "options") -> dict[str, Any]:

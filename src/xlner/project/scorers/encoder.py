@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from xlner.errors import XlnerError
+from xlner.project.scorers.nmt import resolve_device
 from xlner.project.scores import FlatScorer, PairIndex
 from xlner.registry import registry
 
@@ -42,8 +43,6 @@ class EncoderScorer(FlatScorer):
         if hasattr(model, "embed_words"):
             self.encoder = model
         else:
-            from xlner.project.nmt_scores import resolve_device
-
             encoder_options.setdefault("device", resolve_device(device))
             self.encoder = load_encoder(str(model), tuple(sorted(encoder_options.items())))
 
