@@ -11,7 +11,7 @@ returns the ids.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from xlner.errors import InputError
 from xlner.io.atomic import atomic_write
@@ -42,34 +42,49 @@ def read_pharaoh_with_ids(path: str | Path) -> tuple[list[str | None], list[Alig
     """Ids (None where a line has no ``ID<TAB>`` prefix) and one alignment per line; errors name ``FILE:LINE``."""
     ids: list[str | None] = []
     alignments = []
+    for _, sentence_id, alignment in parse_pharaoh_lines(enumerate(read_lines(path), start=1), path):
+        ids.append(sentence_id)
+        alignments.append(alignment)
+    return ids, alignments
+
+
+def parse_pharaoh_lines(
+    numbered: Iterable[tuple[int, str]], path: str | Path, before_error: Callable[[], None] | None = None
+) -> Iterator[tuple[int, str | None, Alignment]]:
+    """``(line number, id or None, links)`` of Pharaoh lines; ids must not repeat and integer ids must count up
+    with the lines. ``before_error`` runs before an error is raised (streamed readers read the rest first)."""
     seen: dict[str, int] = {}
     offset: int | None = None  # integer ids: id - line index, the same on every line
     sentence_id: str | None
-    for number, line in enumerate(read_lines(path), start=1):
+
+    def error(reason: str, number: int) -> InputError:
+        if before_error is not None:
+            before_error()
+        return InputError(reason, path, number)
+
+    for number, line in numbered:
         sentence_id, tab, links = line.partition("\t")
         if not tab or _is_links(sentence_id):
             sentence_id, links = None, line.replace("\t", " ")
         try:
-            alignments.append(parse_links(links))
-        except InputError as error:
-            raise InputError(error.reason, path, number) from None
+            alignment = parse_links(links)
+        except InputError as bad:
+            raise error(bad.reason, number) from None
         if sentence_id is not None:
             sentence_id = sentence_id.strip(" ")
             if sentence_id in seen:
-                raise InputError(f"id {sentence_id!r} repeats line {seen[sentence_id]}", path, number)
+                raise error(f"id {sentence_id!r} repeats line {seen[sentence_id]}", number)
             seen[sentence_id] = number
             if sentence_id.isdigit() and sentence_id.isascii():
                 if offset is None:
                     offset = int(sentence_id) - (number - 1)
                 elif int(sentence_id) != offset + number - 1:
                     expected = offset + number - 1
-                    raise InputError(
+                    raise error(
                         f"id {sentence_id} is out of order: expected {expected} (one line per sentence, in order)",
-                        path,
                         number,
                     )
-        ids.append(sentence_id)
-    return ids, alignments
+        yield number, sentence_id, alignment
 
 
 def read_pharaoh(path: str | Path) -> list[Alignment]:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from xlner.errors import InputError
-from xlner.io.text import _tag_like
 from xlner.tags import REPAIR_HINT, TagError, as_label_map, detect_scheme, tags_to_spans
 from xlner.types import Alignment, Sentence
 
@@ -116,28 +115,11 @@ def sniff_format(path: str | Path) -> str:
     """:func:`xlner.io.text.detect_format`, reading only the first 200 lines (the rest only on an error)."""
     from itertools import islice
 
-    from xlner.io.text import _EXTENSIONS, detect_format
+    from xlner.io.text import _EXTENSIONS, detect_format, sniff_lines
 
     if Path(path).suffix.lower() in _EXTENSIONS:
         return detect_format(path)
-    sample = [(number, line) for number, line in islice(iter_lines(path), 200) if line.strip(" \t")][:50]
-    if sample and sample[0][1].lstrip().startswith("{"):
-        return "jsonl"
-    rows = [(number, line) for number, line in sample if not line.startswith("-DOCSTART-")]
-    bad = [(number, line) for number, line in rows if not _tag_like(columns(line))]
-    if rows and not bad:
-        return "conll"
-    good = len(rows) - len(bad)
-    if good >= 3 and 2 * good > len(rows):
-        drain(path)
-        number, line = bad[0]
-        raise InputError(
-            f"expected TOKEN TAG with a tag such as O or B-PER ({good} of the first {len(rows)} lines are CoNLL), "
-            f"found {line.strip()!r}",
-            path,
-            number,
-        )
-    return "text"
+    return sniff_lines(islice(iter_lines(path), 200), path, before_error=lambda: drain(path))
 
 
 def _conll_blocks(path: str | Path, tagged: bool) -> Iterator[tuple[int, list[str], list[str]]]:
@@ -370,39 +352,8 @@ class SentenceFile:
 
 
 def iter_pharaoh(path: str | Path) -> Iterator[tuple[int, Alignment]]:
-    """``(line, links)`` of a Pharaoh file, checked as :func:`xlner.io.pharaoh.read_pharaoh_with_ids` checks it.
+    """``(line, links)`` of a Pharaoh file, checked as :func:`xlner.io.pharaoh.read_pharaoh_with_ids` checks it."""
+    from xlner.io.pharaoh import parse_pharaoh_lines
 
-    Ids (``ID<TAB>`` prefixes) seen so far are kept to refuse repeats.
-    """
-    from xlner.io.pharaoh import _is_links
-
-    seen: dict[str, int] = {}
-    offset: int | None = None
-    sentence_id: str | None
-    for number, line in iter_lines(path):
-        sentence_id, tab, links = line.partition("\t")
-        if not tab or _is_links(sentence_id):
-            sentence_id, links = None, line.replace("\t", " ")
-        try:
-            alignment = parse_links(links)
-        except InputError as error:
-            drain(path)
-            raise InputError(error.reason, path, number) from None
-        if sentence_id is not None:
-            sentence_id = sentence_id.strip(" ")
-            if sentence_id in seen:
-                drain(path)
-                raise InputError(f"id {sentence_id!r} repeats line {seen[sentence_id]}", path, number)
-            seen[sentence_id] = number
-            if sentence_id.isdigit() and sentence_id.isascii():
-                if offset is None:
-                    offset = int(sentence_id) - (number - 1)
-                elif int(sentence_id) != offset + number - 1:
-                    expected = offset + number - 1
-                    drain(path)
-                    raise InputError(
-                        f"id {sentence_id} is out of order: expected {expected} (one line per sentence, in order)",
-                        path,
-                        number,
-                    )
+    for number, _, alignment in parse_pharaoh_lines(iter_lines(path), path, before_error=lambda: drain(path)):
         yield number, alignment

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from xlner.errors import InputError
 from xlner.io.atomic import atomic_write
@@ -96,7 +96,15 @@ def detect_format(path: str | Path) -> str:
     by_extension = _EXTENSIONS.get(path.suffix.lower())
     if by_extension:
         return by_extension
-    sample = [(number, line) for number, line in enumerate(read_lines(path)[:200], 1) if line.strip(" \t")][:50]
+    return sniff_lines(enumerate(read_lines(path)[:200], 1), path)
+
+
+def sniff_lines(
+    numbered: Iterable[tuple[int, str]], path: str | Path, before_error: Callable[[], None] | None = None
+) -> str:
+    """The format of a file from its first (line number, line)s, as :func:`detect_format` decides it;
+    ``before_error`` runs before a CoNLL file with a bad line is reported."""
+    sample = [(number, line) for number, line in numbered if line.strip(" \t")][:50]
     if sample and sample[0][1].lstrip().startswith("{"):
         return "jsonl"
     rows = [(number, line) for number, line in sample if not line.startswith("-DOCSTART-")]
@@ -105,6 +113,8 @@ def detect_format(path: str | Path) -> str:
         return "conll"
     good = len(rows) - len(bad)
     if good >= 3 and 2 * good > len(rows):
+        if before_error is not None:
+            before_error()
         number, line = bad[0]
         raise InputError(
             f"expected TOKEN TAG with a tag such as O or B-PER ({good} of the first {len(rows)} lines are CoNLL), "
