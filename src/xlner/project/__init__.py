@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 from xlner.errors import XlnerError
 from xlner.project.config import PRESETS, Resolved, describe_methods, presets, resolve
+from xlner.project.heuristic import MarkGlue, glue_pairs
 from xlner.project.matching import ProjectionResult, confidence, match, relabel_derived_words
 from xlner.types import SentencePair, Span
 
@@ -63,11 +64,17 @@ def _detailed(
 ) -> list[ProjectionResult]:
     """:func:`project_detailed`; ``trace`` receives candidate matching's internals (see :func:`match`)."""
     pairs, resolved, opts, label = _prepared(pairs, method, options)
+    glued, glues = glue_pairs(pairs, opts.pop("glue_marks"))  # split-off diacritics, for any method
     if method == "heuristic":
-        results = _heuristic_detailed(pairs, opts)
+        results = _heuristic_detailed(pairs, glued, glues, opts)
     else:
         opts["solver"] = resolved.solver
-        results = match(pairs, **opts, trace=trace)
+        results = match(glued, **opts, trace=trace)
+        for result, glue in zip(results, glues):
+            if glue is not None:
+                result.spans = [glue.span(span) for span in result.spans]
+        if trace is not None:
+            trace["glues"] = [glues[k] for k in trace["active"]]
     for result, spans in zip(results, relabel_derived_words(pairs, [r.spans for r in results], label)):
         result.spans = spans
     return results
@@ -78,7 +85,8 @@ def project(pairs: Sequence[SentencePair], method: str = "ilp", **options: Any) 
     if method != "heuristic":
         return [result.spans for result in project_detailed(pairs, method, **options)]
     pairs, _, opts, label = _prepared(pairs, method, options)  # the heuristic without per-span scores
-    spans_of = [[span for span, _ in found] for found in _heuristic_found(pairs, opts)]
+    glued, glues = glue_pairs(pairs, opts.pop("glue_marks"))
+    spans_of = [[span for span, _ in found] for found in _heuristic_found(glued, glues, opts)]
     return relabel_derived_words(pairs, spans_of, label)
 
 
@@ -94,23 +102,34 @@ def _prepared(
     return pairs, resolved, opts, label
 
 
-def _heuristic_found(pairs: Sequence[SentencePair], opts: dict[str, Any]) -> list[list[tuple[Span, int]]]:
-    """(span, source index) of each pair's heuristic projections (``opts`` resolved; pairs already checked)."""
+def _heuristic_found(
+    glued: Sequence[SentencePair], glues: Sequence[MarkGlue | None], opts: dict[str, Any]
+) -> list[list[tuple[Span, int]]]:
+    """(span, source index) of each pair's heuristic projections onto its tokens (``opts`` resolved; pairs
+    checked and glued by :func:`glue_pairs`)."""
     from xlner.project.heuristic import heuristic_sources
 
-    found = []
-    for p in pairs:
+    out = []
+    for p, glue in zip(glued, glues):
         assert p.alignment is not None  # the callers run _check(pairs) first
-        found.append(heuristic_sources(p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, **opts))
-    return found
+        found = heuristic_sources(
+            p.src_spans, len(p.tgt_tokens), p.alignment, tgt_tokens=p.tgt_tokens, glue_marks=False, **opts
+        )
+        out.append(found if glue is None else [(glue.span(span), e) for span, e in found])
+    return out
 
 
-def _heuristic_detailed(pairs: Sequence[SentencePair], opts: dict[str, Any]) -> list[ProjectionResult]:
-    """Heuristic spans, each scored by the alignment score ("distinct") with its source entity."""
+def _heuristic_detailed(
+    pairs: Sequence[SentencePair],
+    glued: Sequence[SentencePair],
+    glues: Sequence[MarkGlue | None],
+    opts: dict[str, Any],
+) -> list[ProjectionResult]:
+    """Heuristic spans, each scored by the alignment score ("distinct") with its source entity on the tokens."""
     from xlner.project.heuristic import alignment_dice, target_links
 
     results = []
-    for pair, found in zip(pairs, _heuristic_found(pairs, opts)):
+    for pair, found in zip(pairs, _heuristic_found(glued, glues, opts)):
         assert pair.alignment is not None  # the callers run _check(pairs) first
         links = target_links(pair.alignment, len(pair.tgt_tokens)) if found else {}
         scores = [alignment_dice(pair.src_spans[e], span, links) for span, e in found]

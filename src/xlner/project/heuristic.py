@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from xlner.errors import XlnerError
-from xlner.types import Link, Span
+from xlner.types import Link, SentencePair, Span
 
 
 @lru_cache(maxsize=65536)
@@ -100,6 +100,23 @@ class MarkGlue:
     def token_range(self, start: int, end: int) -> tuple[int, int]:
         """Glued words ``[start, end)`` as a token range."""
         return self.starts[start], self.starts[end] if end < len(self.starts) else self.n_tokens
+
+
+def glue_pairs(pairs: Sequence[SentencePair], enabled: bool = True) -> tuple[list[SentencePair], list[MarkGlue | None]]:
+    """Each pair with its target's mark-only tokens glued (:class:`MarkGlue`), and its glue (None: unchanged).
+
+    Projection runs on the glued pairs, whatever the method; ``glue.span``
+    maps the spans found back onto the tokens.
+    """
+    glues = [MarkGlue.of(p.tgt_tokens) if enabled and has_mark_token(p.tgt_tokens) else None for p in pairs]
+    glues = [g if g is not None and g.changed else None for g in glues]
+    glued = [
+        p
+        if g is None
+        else SentencePair(p.src_tokens, list(g.words), p.src_spans, g.alignment(p.alignment or ()), id=p.id)
+        for p, g in zip(pairs, glues)
+    ]
+    return glued, glues
 
 
 def target_links(alignment: Iterable[Link], tgt_len: int) -> dict[int, list[int]]:

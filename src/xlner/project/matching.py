@@ -16,7 +16,6 @@ import numpy as np
 from xlner.project.candidates import generate_candidates
 from xlner.project.config import DEFAULT_WEIGHTS, scorer_factory_options
 from xlner.project.fusion import fuse, normalise_flat
-from xlner.project.heuristic import MarkGlue
 from xlner.project.scores import PairIndex, copy_pairs, ramp, unique_copies
 from xlner.project.solve import Constraint, MatchingProblem
 from xlner.registry import registry
@@ -91,11 +90,6 @@ def relabel_derived_words(
 def _first_letter(token: str) -> str:
     """The first alphabetic character of ``token`` ('' if none)."""
     return next((ch for ch in token if ch.isalpha()), "")
-
-
-def glued_pair(pair: SentencePair, glue: MarkGlue) -> SentencePair:
-    """``pair`` with its target tokens glued as ``glue`` says (see :class:`~xlner.project.heuristic.MarkGlue`)."""
-    return SentencePair(pair.src_tokens, list(glue.words), pair.src_spans, glue.alignment(pair.alignment or ()))
 
 
 def prune(problem: MatchingProblem, constraint: Constraint) -> tuple[MatchingProblem, np.ndarray, np.ndarray]:
@@ -208,7 +202,6 @@ def match(
     aligned_subranges: bool = True,
     runs: bool = True,
     merge_distance: int = 1,
-    glue_marks: bool = True,
     exact_match_score: float | None = None,
     weights: dict[str, float] | None = None,
     scorer_options: dict[str, dict[str, Any]] | None = None,
@@ -236,9 +229,8 @@ def match(
     pair (ties: shorter, then leftmost candidate) is disjoint from the other
     entities' best pairs is solved directly (that choice is optimal, and it is
     what greedy picks); the others are pruned (:func:`prune`) and go to
-    ``solver``. With ``glue_marks``, targets with mark-only tokens are
-    projected onto their glued words and the spans mapped back
-    (:class:`~xlner.project.heuristic.MarkGlue`). With ``exact_match_score``,
+    ``solver``. Split-off diacritics are glued before any method runs
+    (:func:`xlner.project.heuristic.glue_pairs`). With ``exact_match_score``,
     an entity's unique word-for-word copy in the target
     (:func:`xlner.project.scores.unique_copies`) is a candidate whose fused
     score is at least that value, when the string score is fused (a copy is
@@ -261,8 +253,6 @@ def match(
     engine = registry.solvers.create(solver, **dict(solver_options or {}))
     active = [k for k, p in enumerate(pairs) if p.src_spans]
     batch = [pairs[k] for k in active]
-    glues = [MarkGlue.of(p.tgt_tokens) if glue_marks else None for p in batch]
-    batch = [glued_pair(p, g) if g is not None and g.changed else p for p, g in zip(batch, glues)]
     use_copies = exact_match_score is not None and weights.get("string", 0) > 0  # the limit case of string similarity
     copies = unique_copies(batch) if use_copies else None
     candidates = generate_candidates(
@@ -334,9 +324,6 @@ def match(
                 status[k] = "relaxed"  # entities without a positive candidate were skipped
         items = sorted(next(picked_items) for _ in range(len(flat_pairs)))
         spans = [Span(a, b, pair.src_spans[e].label) for a, b, e, _ in items]
-        glue = glues[k]
-        if glue is not None and glue.changed:
-            spans = [glue.span(span) for span in spans]
         sources = [e for _, _, e, _ in items]
         scores = [f for *_, f in items]
         results[active[k]] = ProjectionResult(
@@ -347,7 +334,6 @@ def match(
         trace.update(
             active=active,
             batch=batch,
-            glues=glues,
             index=index,
             fused=fused,
             parts=parts,
