@@ -195,3 +195,10 @@ def test_bench_priors_is_registered(capsys):
     with pytest.raises(SystemExit) as done:
         module.main(["--help"])
     assert done.value.code == 0 and "--part" in capsys.readouterr().out
+
+
+def test_unwritable_priors_cache_is_a_clear_error(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", 20)
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(XlnerError, match="priors cache .* cannot create a folder"):
+        aligner(corpus, tmp_path / "file").align(INPUT)

@@ -82,8 +82,15 @@ log = logging.getLogger(__name__)
 MAX_TOKENS = 1000
 #: Bump when a change makes cached priors stale (tokenization, how they are computed or stored).
 PRIORS_VERSION = 1
-#: eflomal's priors as ``eflomal.read_priors`` returns them (lexical, HMM forward/reverse, fertility forward/reverse).
-Priors = tuple[list[tuple[str, str, float]], dict[int, float], dict[int, float], list[Any], list[Any]]
+#: eflomal's priors by word: lexical (source word -> target word -> alpha), HMM jumps forward and reverse
+#: (jump -> alpha), fertility forward and reverse (word -> fertility -> alpha); ``<NULL>`` is the empty word.
+Priors = tuple[
+    dict[str, dict[str, float]],
+    dict[int, float],
+    dict[int, float],
+    dict[str, dict[int, float]],
+    dict[str, dict[int, float]],
+]
 
 #: One side as eflomal sees it: token sentences, each token's word (None: tokens are words)
 #: and how many leading words kept all their pieces.
@@ -356,10 +363,7 @@ class EflomalAligner:
             return memo
         if not (folder / _PRIORS_META).is_file():
             self._build_priors(folder, on_progress)
-        import eflomal
-
-        with open(folder / _PRIORS_FILE, encoding="utf-8") as handle:
-            priors: Priors = eflomal.read_priors(handle)
+        priors = _read_priors_index(folder)
         meta = json.loads((folder / _PRIORS_META).read_text(encoding="utf-8"))
         models = tuple(sw.SubwordModel(folder / name) if name else None for name in meta["models"])
         loaded = (priors, (models[0], models[1]))
@@ -374,6 +378,10 @@ class EflomalAligner:
         from xlner.io.atomic import atomic_write
 
         started = time.perf_counter()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise XlnerError(f"eflomal priors cache {folder.parent}: cannot create a folder there ({error})") from None
         extra = self.extra_pairs()
         if not extra:
             raise XlnerError("eflomal priors: the extra parallel text has no sentence pairs")
@@ -392,7 +400,6 @@ class EflomalAligner:
             return [" ".join(f"{i}-{j}" for i, j in sorted(a)) for a in alignments]
 
         counts = eflomal.calculate_priors(text(segmented[0][0]), text(segmented[1][0]), links(fwd), links(rev))
-        folder.mkdir(parents=True, exist_ok=True)
         names: list[str | None] = []
         for side, model in zip(("src", "tgt"), models):
             if model is None:
@@ -403,6 +410,7 @@ class EflomalAligner:
             names.append(f"{side}.model")
         with atomic_write(folder / _PRIORS_FILE) as out:
             eflomal.write_priors(out, *counts)
+        _read_priors_index(folder)  # the word index of the priors, for fast reading
         meta = {"options": self.config(), "pairs": len(extra), "models": names}
         meta["seconds"] = round(time.perf_counter() - started, 3)
         with atomic_write(folder / _PRIORS_META) as out:  # written last: the entry is complete
@@ -521,6 +529,7 @@ def _segment_with(model: sw.SubwordModel | None, sents: Sequence[Sequence[str]])
 
 _PRIORS_FILE = "priors.tsv"
 _PRIORS_META = "meta.json"
+_PRIORS_INDEX = "priors-index.json"
 #: Priors read in this process, by cache folder.
 _PRIORS_MEMO: dict[str, tuple[Priors, tuple[sw.SubwordModel | None, sw.SubwordModel | None]]] = {}
 #: Extra pairs behind the priors read in this process, by cache folder.
@@ -548,28 +557,58 @@ def _file_digest(path: Path) -> str:
     return _DIGESTS[memo_key]
 
 
+def _read_priors_index(folder: Path) -> Priors:
+    """The priors of ``folder`` by word: from its JSON index, else from ``priors.tsv`` (and the index written)."""
+    from xlner.io.atomic import atomic_write
+
+    index_path = folder / _PRIORS_INDEX
+    if index_path.is_file():
+        data = json.loads(index_path.read_text(encoding="utf-8"))
+    else:
+        import eflomal
+
+        with open(folder / _PRIORS_FILE, encoding="utf-8") as handle:
+            lex_list, hmmf, hmmr, ferf_list, ferr_list = eflomal.read_priors(handle)
+        data = {"lex": {}, "hmmf": hmmf, "hmmr": hmmr, "ferf": {}, "ferr": {}}
+        for src, tgt, alpha in lex_list:
+            row = data["lex"].setdefault(src, {})
+            row[tgt] = row.get(tgt, 0.0) + alpha
+        for name, table in (("ferf", ferf_list), ("ferr", ferr_list)):
+            for word, fert, alpha in table:
+                row = data[name].setdefault(word, {})
+                row[fert] = row.get(fert, 0.0) + alpha
+        with atomic_write(index_path) as out:
+            json.dump(data, out, ensure_ascii=False)
+        data = json.loads(index_path.read_text(encoding="utf-8"))  # the same types as a later read
+    jumps = [{int(k): float(v) for k, v in data[name].items()} for name in ("hmmf", "hmmr")]
+    ferts = [
+        {w: {int(k): float(v) for k, v in row.items()} for w, row in data[name].items()} for name in ("ferf", "ferr")
+    ]
+    return data["lex"], jumps[0], jumps[1], ferts[0], ferts[1]
+
+
 def _write_priors(path: Path, priors: Priors, src_index: Mapping[str, int], tgt_index: Mapping[str, int]) -> None:
     """eflomal's binary priors input for this input's vocabularies (ids + 1; 0 is NULL); unseen words are dropped."""
     lex, hmmf, hmmr, ferf, ferr = priors
-
-    def ids(index: Mapping[str, int], word: str) -> int | None:
-        found = index.get(word)
-        return None if found is None else found + 1
-
+    src_ids = {word: k + 1 for word, k in src_index.items()}
+    tgt_ids = {word: k + 1 for word, k in tgt_index.items()}
+    src_ids["<NULL>"] = tgt_ids["<NULL>"] = 0
     lex_ids: dict[tuple[int, int], float] = {}
-    for src, tgt, alpha in lex:
-        e = 0 if src == "<NULL>" else ids(src_index, src)
-        f = 0 if tgt == "<NULL>" else ids(tgt_index, tgt)
-        if e is not None and f is not None:
+    for src, e in src_ids.items():
+        row = lex.get(src)
+        if row is None:
+            continue
+        if len(row) > len(tgt_ids):
+            found = ((tgt_ids[t], row[t]) for t in tgt_ids.keys() & row.keys())
+        else:
+            found = ((tgt_ids[t], alpha) for t, alpha in row.items() if t in tgt_ids)
+        for f, alpha in found:
             lex_ids[e, f] = lex_ids.get((e, f), 0.0) + alpha
     fertility = []
-    for index, table in ((src_index, ferf), (tgt_index, ferr)):
-        found: dict[tuple[int, int], float] = {}
-        for word, fert, alpha in table:
-            e = ids(index, word)
-            if e is not None:
-                found[e, fert] = found.get((e, fert), 0.0) + alpha
-        fertility.append(found)
+    for ids, table in ((src_ids, ferf), (tgt_ids, ferr)):
+        fertility.append(
+            {(e, fert): alpha for word, e in ids.items() if e and word in table for fert, alpha in table[word].items()}
+        )
     lines = [
         f"{len(src_index) + 1} {len(tgt_index) + 1} {len(lex_ids)} {len(hmmf)} {len(hmmr)} "
         f"{len(fertility[0])} {len(fertility[1])}"
@@ -577,8 +616,8 @@ def _write_priors(path: Path, priors: Priors, src_index: Mapping[str, int], tgt_
     lines += [f"{e} {f} {alpha:g}" for (e, f), alpha in sorted(lex_ids.items())]
     lines += [f"{jump} {alpha:g}" for jump, alpha in sorted(hmmf.items())]
     lines += [f"{jump} {alpha:g}" for jump, alpha in sorted(hmmr.items())]
-    for found in fertility:
-        lines += [f"{e} {fert} {alpha:g}" for (e, fert), alpha in sorted(found.items())]
+    for found_fert in fertility:
+        lines += [f"{e} {fert} {alpha:g}" for (e, fert), alpha in sorted(found_fert.items())]
     path.write_text("\n".join(lines) + "\n", encoding="ascii")
 
 

@@ -76,6 +76,7 @@ def directional_links(
             seed=seed,
             progress=False,
             subword=subword,  # explicit: "none" must not fall back to the recipe's default segmentation
+            priors=False,  # joint alignment, whatever the recipe's default (the cache key assumes it)
         )
         started = time.perf_counter()
         fwd, rev = aligner.align_directional(pairs)

@@ -58,6 +58,7 @@ def align(
     ),
     priors: Optional[str] = typer.Option(
         None,
+        metavar="true|false|auto",
         help="eflomal: true aligns --extra-parallel once and aligns the input alone with its cached priors; false aligns them together on every call; auto: true when there is extra text (default: the offline recipe).",
     ),
     aligner_option: Optional[List[str]] = typer.Option(
