@@ -62,10 +62,19 @@ class Component:
         return self._instance
 
     def check(self) -> None:
-        """The name is registered and the factory's signature takes the options; raises :class:`XlnerError`."""
+        """The name is registered and the factory's signature takes the options (nothing to check for a component
+        given already built); raises :class:`XlnerError`."""
         from xlner.checks import check_component_options
 
+        if self._instance is not None:
+            return
+
         check_component_options(self.kind, self.name, self.options, f"{self.registry.kind} {self.name!r}: bad options")
+
+    @property
+    def code(self) -> Any:
+        """What stands for its code in cache keys: the instance when given built, else its registered factory."""
+        return self._instance if self._instance is not None else self.registry.get(self.name)
 
     @property
     def precomputed(self) -> bool:
@@ -93,7 +102,7 @@ class Context:
         if not self.use_cache:
             return None
         options = component.options if component.key_options is None else component.key_options
-        code = (Context if code is None else code, component.registry.get(component.name))
+        code = (Context if code is None else code, component.code)
         return StepCache.open(self.cache_dir, step, component.name, {**options, **extra}, code=code)
 
 

@@ -244,7 +244,7 @@ def run_job(
             ReadStage,
             WriteStage,
             *(type(step.fn) for step in steps),
-            *(c.registry.get(c.name) for c in (run.translator, run.tagger, run.aligner)),
+            *(c.code for c in (run.translator, run.tagger, run.aligner)),
         ),
     }
     config_hash = fingerprint(config)[:12]
