@@ -35,8 +35,9 @@ __all__ = [
 ]
 
 
-def _check(pairs: Sequence[SentencePair]) -> None:
-    for k, pair in enumerate(pairs):
+def _check(pairs: Sequence[SentencePair], offset: int = 0) -> None:
+    """Every pair is aligned and its source spans fit its tokens; pairs are named by ``offset`` + their index."""
+    for k, pair in enumerate(pairs, start=offset):
         if pair.alignment is None:
             raise XlnerError(f"sentence pair {k}: no alignment; align the pairs before projecting")
         for span in pair.src_spans:

@@ -155,12 +155,6 @@ def _relabel(chunk: list[SentencePair], out: list[Any], records: list[dict[str, 
 
 def _check(chunk: list[SentencePair], offset: int) -> None:
     """The checks of :func:`xlner.project.project`, naming each pair by its index in the whole input."""
-    for k, pair in enumerate(chunk, start=offset):
-        if pair.alignment is None:
-            raise XlnerError(f"sentence pair {k}: no alignment; align the pairs before projecting")
-        for span in pair.src_spans:
-            if span.end > len(pair.src_tokens):
-                raise XlnerError(
-                    f"sentence pair {k}: source span [{span.start}, {span.end}) {span.label!r} "
-                    f"is outside the {len(pair.src_tokens)} source tokens"
-                )
+    from xlner.project import _check as check_pairs
+
+    check_pairs(chunk, offset)
