@@ -451,11 +451,9 @@ def _steps(kind: str, spec: PipelineSpec, batch_tokens: int | None) -> list[Stag
     back_of = "tgt" if kind == "train" else "src"
     align = AlignStep(run.aligner, src_lang, back_of, spec.tokenizer, run.ctx)
     steps.append(Stage("align", align, model=neural, gpu=neural))
-    from xlner.project import resolve
-
-    options = run.project_options
-    scored = resolve(method, options).loads_model  # a model-based scorer: the step runs in actors, on GPUs
-    steps.append(Stage("project", ProjectStep(method, options), model=scored, gpu=scored))
+    projection = run.projection()
+    scored = projection.loads_model  # a model-based scorer: the step runs in actors, on GPUs
+    steps.append(Stage("project", ProjectStep(method, projection.given), model=scored, gpu=scored))
     return steps
 
 
@@ -609,12 +607,17 @@ class Setup:
     aligner: Component
     method_options: dict[str, Any]
 
+    def projection(self) -> Any:
+        """The alignment-based projection options resolved (:class:`xlner.project.Resolved`), with the pipeline's
+        languages where a scorer needs them."""
+        from xlner.project import resolve
+
+        return resolve(self.spec.method, self.method_options, self.spec.pivot, self.spec.lang)
+
     @property
     def project_options(self) -> dict[str, Any]:
         """Options for alignment-based projection: ``method_options`` plus the pipeline's languages where a scorer needs them."""
-        from xlner.project import resolve
-
-        return resolve(self.spec.method, self.method_options, self.spec.pivot, self.spec.lang).given
+        return self.projection().given
 
 
 # ---------------------------------------------------------------- the two pipelines, in memory

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from xlner.cli.common import err_console
 from xlner.errors import InputError
@@ -56,18 +56,26 @@ def read_input(
     then an error, a file without any entity a warning).
     """
     corpus = read_corpus(path, format, labels=labels, policy=policy, label_names=label_names, **options)
-    if labels and corpus.repairs:
+    check_labels(path, corpus.format, corpus.repairs, lambda: bool(corpus.entities()), labels, labelled)
+    return corpus
+
+
+def check_labels(
+    path: Any, format: str, repairs: int, has_entities: Callable[[], bool], labels: bool, labelled: str | None
+) -> None:
+    """Print the tag repairs of a read input; with ``labelled`` (the option that needs labels), plain text is an
+    error and a file without any entity a warning."""
+    if labels and repairs:
         note(
-            f"note: repaired {corpus.repairs} invalid tags in {path} (an I- after O or another type starts an entity, as seqeval reads it; --policy strict to refuse)"
+            f"note: repaired {repairs} invalid tags in {path} (an I- after O or another type starts an entity, as seqeval reads it; --policy strict to refuse)"
         )
     if labelled and labels:
-        if corpus.format == "text":
+        if format == "text":
             raise InputError(f"{labelled} needs labels (CoNLL or JSONL), but this is tokenized text without tags", path)
-        if not corpus.entities():
+        if not has_entities():
             note(
                 f'warning: {path} ({labelled}) has no entity at all: is it labelled? (JSONL needs "spans" or "ner_tags")'
             )
-    return corpus
 
 
 def same_tokens(gold: Corpus, target: Corpus) -> None:

@@ -270,7 +270,7 @@ def checked_input(
     count of each sentence. ``same_as``: a checked file whose tokens this one
     must repeat (as :func:`xlner.cli.inputs.same_tokens` checks it).
     """
-    from xlner.cli.inputs import note
+    from xlner.cli.inputs import check_labels
     from xlner.io.stream import SentenceFile
 
     corpus = SentenceFile(path, labels=labels, policy=policy, label_names=label_names)
@@ -287,17 +287,7 @@ def checked_input(
     lengths = corpus.check(compare if same_as is not None else None)
     if not corpus.has_tokens:
         raise InputError(f"no sentences in {path}")
-    if labels and corpus.repairs:
-        note(
-            f"note: repaired {corpus.repairs} invalid tags in {path} (an I- after O or another type starts an entity, as seqeval reads it; --policy strict to refuse)"
-        )
-    if labelled and labels:
-        if corpus.format == "text":
-            raise InputError(f"{labelled} needs labels (CoNLL or JSONL), but this is tokenized text without tags", path)
-        if not corpus.entities:
-            note(
-                f'warning: {path} ({labelled}) has no entity at all: is it labelled? (JSONL needs "spans" or "ner_tags")'
-            )
+    check_labels(path, corpus.format, corpus.repairs, lambda: bool(corpus.entities), labels, labelled)
     if same_as is not None:
         if corpus.count != same_as.count:
             raise InputError(f"{path} has {corpus.count} sentences but {same_as.path} has {same_as.count}")

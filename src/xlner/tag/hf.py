@@ -79,26 +79,32 @@ class HFTagger:
         self.max_length = min(max_length, model_positions(self.model.config, max_length))
         self.label_map = as_label_map(label_map)
 
-    def word_labels(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
-        """One tag per word (``B-PER``, ``O``, ...), in input order."""
+    def piece_probs(self, batch: Sequence[Sequence[str]]) -> tuple[Any, list[list[int | None]]]:
+        """Label probabilities of each sub-word piece of a batch of word lists (a CPU tensor: sentence x piece x
+        label, padded) and the word each piece belongs to (None: special or padding)."""
         import torch
 
+        encoded = self.tokenizer(
+            [list(words) for words in batch],
+            is_split_into_words=True,
+            truncation=True,
+            max_length=self.max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        word_ids = [encoded.word_ids(b) for b in range(len(batch))]
+        inputs = {k: v.to(self.model.device) for k, v in encoded.items()}
+        with torch.inference_mode():
+            probs = self.model(**inputs).logits.float().softmax(-1).cpu()
+        return probs, word_ids
+
+    def word_labels(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        """One tag per word (``B-PER``, ``O``, ...), in input order."""
         out: list[list[str]] = [[] for _ in sentences]
         todo = [i for i, words in enumerate(sentences) if len(words)]
         for _, ids in length_sorted_batches(todo, self.batch_size, key=lambda i: len(sentences[i])):
             batch = [list(sentences[i]) for i in ids]
-            encoded = self.tokenizer(
-                batch,
-                is_split_into_words=True,
-                truncation=True,
-                max_length=self.max_length,
-                padding=True,
-                return_tensors="pt",
-            )
-            word_ids = [encoded.word_ids(b) for b in range(len(batch))]
-            inputs = {k: v.to(self.model.device) for k, v in encoded.items()}
-            with torch.inference_mode():
-                probs = self.model(**inputs).logits.float().softmax(-1).cpu()
+            probs, word_ids = self.piece_probs(batch)
             for b, i in enumerate(ids):
                 out[i] = self._aggregate(probs[b], word_ids[b], len(batch[b]))
         return out

@@ -67,26 +67,13 @@ class NerModel:
 
     def word_probs(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """One ``(n_words, n_labels)`` array per sentence; new sentences go through the model in batches."""
-        import torch
-
         from xlner.translate.base import length_sorted_batches
 
         keys = [tuple(str(w) for w in s) for s in sentences]
         todo = sorted({k for k in keys if k not in self._cache and k})
-        tagger = self.tagger
-        for _, batch in length_sorted_batches(todo, tagger.batch_size):
-            encoded = tagger.tokenizer(
-                [list(k) for k in batch],
-                is_split_into_words=True,
-                truncation=True,
-                max_length=self.max_length,
-                padding=True,
-                return_tensors="pt",
-            )
-            word_ids = [encoded.word_ids(b) for b in range(len(batch))]
-            inputs = {k: v.to(tagger.model.device) for k, v in encoded.items()}
-            with torch.inference_mode():
-                probs = tagger.model(**inputs).logits.float().softmax(-1).cpu().numpy()
+        for _, batch in length_sorted_batches(todo, self.tagger.batch_size):
+            pieces, word_ids = self.tagger.piece_probs(batch)
+            probs = pieces.numpy()
             for b, key in enumerate(batch):
                 self._cache[key] = self._first_pieces(probs[b], word_ids[b], len(key))
         empty = np.zeros((0, len(self.labels)))
