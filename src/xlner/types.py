@@ -34,6 +34,17 @@ class Span:
         return self.start < other.end and other.start < self.end
 
 
+_new_object = object.__new__
+
+
+def unchecked_span(start: int, end: int, label: str) -> Span:
+    """A :class:`Span` without the bounds check, for hot paths whose bounds are valid by construction."""
+    span = _new_object(Span)
+    fields = span.__dict__
+    fields["start"], fields["end"], fields["label"] = start, end, label
+    return span
+
+
 def spans_to_json(spans: Iterable[Span]) -> list[list[Any]]:
     """Spans as JSON lists ``[start, end, label]`` (xlner's JSONL layout, shards, caches)."""
     return [[s.start, s.end, s.label] for s in spans]

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from xlner.errors import XlnerError
-from xlner.types import Link, SentencePair, Span
+from xlner.types import Link, SentencePair, Span, unchecked_span
 
 
 @lru_cache(maxsize=65536)
@@ -42,6 +42,8 @@ def has_mark_token(tokens: Sequence[str]) -> bool:
     if not tokens:
         return False
     text = "".join(tokens)
+    if text.isascii():
+        return False
     try:
         text.encode("latin-1")
         return False  # every combining mark lies above U+00FF
@@ -255,7 +257,7 @@ def project_heuristic(
         glue_marks,
         collisions,
     )
-    return [Span(a, b, label) for a, b, label, _ in found]
+    return [unchecked_span(a, b, label) for a, b, label, _ in found]  # runs are non-empty ranges
 
 
 def heuristic_sources(
@@ -301,7 +303,7 @@ def heuristic_sources(
         glue_marks,
         collisions,
     )
-    return [(Span(a, b, label), index) for a, b, label, index in found]
+    return [(unchecked_span(a, b, label), index) for a, b, label, index in found]
 
 
 def _project(
