@@ -21,6 +21,7 @@ from xlner.errors import XlnerError
 from xlner.project.config import PRESETS, Resolved, describe_methods, presets, resolve
 from xlner.project.heuristic import MarkGlue, glue_pairs
 from xlner.project.matching import ProjectionResult, confidence, match, relabel_derived_words
+from xlner.project.pieces import cut_long_pairs, join_results
 from xlner.types import SentencePair, Span
 
 __all__ = [
@@ -65,10 +66,13 @@ def _detailed(
 ) -> list[ProjectionResult]:
     """:func:`project_detailed`; ``trace`` receives candidate matching's internals (see :func:`match`)."""
     pairs, resolved, opts, label = _prepared(pairs, method, options)
-    glued, glues = glue_pairs(pairs, opts.pop("glue_marks"))  # split-off diacritics, for any method
     if method == "heuristic":
+        glued, glues = glue_pairs(pairs, opts.pop("glue_marks"))  # split-off diacritics, for any method
         results = _heuristic_detailed(pairs, glued, glues, opts)
     else:
+        cut = cut_long_pairs(pairs)  # long targets project piece by piece (xlner.project.pieces)
+        pieces = pairs if cut is None else cut[0]
+        glued, glues = glue_pairs(pieces, opts.pop("glue_marks"))
         opts["solver"] = resolved.solver
         results = match(glued, **opts, trace=trace)
         for result, glue in zip(results, glues):
@@ -76,6 +80,9 @@ def _detailed(
                 result.spans = [glue.span(span) for span in result.spans]
         if trace is not None:
             trace["glues"] = [glues[k] for k in trace["active"]]
+            trace["pieces"], trace["where"], trace["piece_results"] = pieces, None if cut is None else cut[1], results
+        if cut is not None:
+            results = join_results(pairs, cut[1], results)
     for result, spans in zip(results, relabel_derived_words(pairs, [r.spans for r in results], label)):
         result.spans = spans
     return results

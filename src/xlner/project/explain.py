@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from xlner.errors import InputError
+from xlner.project.pieces import Piece
 from xlner.types import SentencePair, Span
 
 REASONS = ("below threshold", "overlap", "constraint", "no aligned word")
@@ -63,7 +64,45 @@ def project_explained(
         return results, [plain_record(p, r.confidence, r.status) for p, r in zip(pairs, results)]
     trace: dict[str, Any] = {}
     results = _detailed(pairs, method, options, trace)
-    return results, _explain_matching(pairs, results, trace)
+    if trace.get("where") is None:
+        return results, _explain_matching(pairs, results, trace)
+    records = _explain_matching(trace["pieces"], trace["piece_results"], trace)
+    return results, _join_records(pairs, results, trace["where"], records)
+
+
+def _join_records(
+    pairs: Sequence[SentencePair], results: Sequence[Any], where: Sequence[Piece], records: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One record per pair from its pieces' records (:mod:`xlner.project.pieces`): positions shifted back."""
+    spans: list[list[dict[str, Any]]] = [[] for _ in pairs]
+    unprojected: list[list[dict[str, Any]]] = [[] for _ in pairs]
+    for piece, record in zip(where, records):
+        spans[piece.pair] += [_shifted(item, piece) for item in record["spans"]]
+        unprojected[piece.pair] += [_shifted(item, piece) for item in record["unprojected"]]
+    joined = []
+    for pair, result, found, left in zip(pairs, results, spans, unprojected):
+        found.sort(key=lambda d: (d["start"], d["end"]))  # the order of result.spans
+        for item, span in zip(found, result.spans):
+            item["label"] = span.label  # after the lowercase_word_label rule, which ran on the whole pair
+        joined.append(_record(pair, found, sorted(left, key=lambda d: d["source"]), result.status, result.confidence))
+    return joined
+
+
+def _shifted(item: dict[str, Any], piece: Piece) -> dict[str, Any]:
+    """A piece's span or unprojected entry with its positions in the whole pair."""
+    out = {**item, "source": piece.entities[item["source"]]}
+    out["src_start"] += piece.src_offset
+    out["src_end"] += piece.src_offset
+    for key in ("start", "end"):
+        if key in out:
+            out[key] += piece.tgt_offset
+    if "links" in out:
+        out["links"] = [[i + piece.src_offset, j + piece.tgt_offset] for i, j in out["links"]]
+    if out.get("candidate") is not None:
+        candidate = out["candidate"]
+        shift = piece.tgt_offset
+        out["candidate"] = {**candidate, "start": candidate["start"] + shift, "end": candidate["end"] + shift}
+    return out
 
 
 def _entity(pair: SentencePair, e: int) -> dict[str, Any]:

@@ -1,0 +1,131 @@
+"""Long target sentences cut into pieces that candidate matching projects one by one.
+
+A pair whose target has more than :data:`~xlner.project.candidates.LONG_TARGET`
+words is cut at points ``(i, j)`` (source word ``i``, target word ``j``) where
+
+- no alignment link crosses: links from source words before ``i`` go to
+  target words before ``j``, the others to ``j`` or after;
+- no source entity contains both ``i - 1`` and ``i``;
+- the target word before ``j`` is sentence punctuation (``!?.;:``) and
+  ``j`` is not a split-off diacritic;
+- the piece before the cut has at least :data:`PIECE_WORDS` target words
+  (the first such point after the previous cut is taken).
+
+Each piece is projected as its own pair and its spans shifted back, so the
+work and memory of candidate matching grow with the pieces, not with the
+line. A target without such a point stays whole (its candidates are then
+capped near the alignment, :mod:`xlner.project.candidates`). Shorter targets
+are never cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from xlner.project.candidates import LONG_TARGET
+from xlner.project.heuristic import is_mark
+from xlner.project.matching import ProjectionResult, confidence
+from xlner.types import SentencePair, Span
+
+#: Least target words of a piece (module docstring).
+PIECE_WORDS = 250
+#: Tokens after which a long target may be cut.
+CUT_PUNCTUATION = "!?.;:"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Where a piece lies in its pair: the pair's index, its first source and target word, its entities' indices."""
+
+    pair: int
+    src_offset: int
+    tgt_offset: int
+    entities: tuple[int, ...]
+
+
+def cut_points(pair: SentencePair) -> list[tuple[int, int]]:
+    """The cuts ``(i, j)`` of one pair (module docstring); none when its target has at most LONG_TARGET words."""
+    n, m = len(pair.src_tokens), len(pair.tgt_tokens)
+    if m <= LONG_TARGET or n < 2:
+        return []
+    links = np.array([(i, j) for i, j in pair.alignment or () if 0 <= i < n and 0 <= j < m], dtype=np.int64)
+    links = links.reshape(-1, 2)
+    most = np.full(n, -1, dtype=np.int64)  # per source word: its largest linked target word
+    least = np.full(n, m, dtype=np.int64)  # ... and its smallest
+    np.maximum.at(most, links[:, 0], links[:, 1])
+    np.minimum.at(least, links[:, 0], links[:, 1])
+    before = np.maximum.accumulate(most)  # before[i - 1]: largest target word linked from source words < i
+    after = np.minimum.accumulate(least[::-1])[::-1]  # after[i]: smallest from source words >= i
+    inside = np.zeros(n + 1, dtype=np.int64)
+    for span in pair.src_spans:
+        if span.end - span.start > 1:
+            inside[span.start + 1] += 1
+            inside[span.end] -= 1
+    split_entity = np.cumsum(inside)[:n] > 0  # split_entity[i]: an entity holds words i - 1 and i
+    tokens = pair.tgt_tokens
+    # next_cut[x]: the least j >= x with a punctuation token at j - 1 and no mark at j (m: none)
+    allowed = [
+        0 < j < m and bool(tokens[j - 1]) and not tokens[j - 1].strip(CUT_PUNCTUATION) and not is_mark(tokens[j])
+        for j in range(m + 1)
+    ]
+    next_cut = np.minimum.accumulate(np.where(allowed, np.arange(m + 1), m)[::-1])[::-1]
+    cuts: list[tuple[int, int]] = []
+    last = 0
+    for i in range(1, n):
+        if split_entity[i] or last + PIECE_WORDS >= m:
+            continue
+        j = int(next_cut[max(int(before[i - 1]) + 1, last + PIECE_WORDS)])
+        if j < m and j <= after[i]:
+            cuts.append((i, j))
+            last = j
+    return cuts
+
+
+def cut_long_pairs(pairs: Sequence[SentencePair]) -> tuple[list[SentencePair], list[Piece]] | None:
+    """The pieces of every pair (a pair without cuts is one piece) and where each lies; None when nothing is cut."""
+    cuts = [cut_points(pair) for pair in pairs]
+    if not any(cuts):
+        return None
+    pieces: list[SentencePair] = []
+    where: list[Piece] = []
+    for k, (pair, points) in enumerate(zip(pairs, cuts)):
+        bounds = [(0, 0), *points, (len(pair.src_tokens), len(pair.tgt_tokens))]
+        links = sorted(pair.alignment or ())
+        starts = [i for i, _ in links]
+        for (i0, j0), (i1, j1) in zip(bounds, bounds[1:]):
+            entities = tuple(e for e, s in enumerate(pair.src_spans) if i0 <= s.start < i1)
+            spans = [
+                Span(pair.src_spans[e].start - i0, pair.src_spans[e].end - i0, pair.src_spans[e].label)
+                for e in entities
+            ]
+            lo, hi = np.searchsorted(starts, [i0, i1]) if starts else (0, 0)
+            alignment = frozenset((i - i0, j - j0) for i, j in links[lo:hi] if j0 <= j < j1)
+            pieces.append(
+                SentencePair(list(pair.src_tokens[i0:i1]), list(pair.tgt_tokens[j0:j1]), spans, alignment, id=pair.id)
+            )
+            where.append(Piece(k, i0, j0, entities))
+    return pieces, where
+
+
+def join_results(
+    pairs: Sequence[SentencePair], where: Sequence[Piece], results: Sequence[ProjectionResult]
+) -> list[ProjectionResult]:
+    """One result per pair from its pieces' results: spans shifted back, sources renumbered, sorted by start."""
+    found: list[list[tuple[Span, float, int]]] = [[] for _ in pairs]
+    status = [[] for _ in pairs]  # type: list[list[str]]
+    for piece, result in zip(where, results):
+        found[piece.pair] += [
+            (Span(s.start + piece.tgt_offset, s.end + piece.tgt_offset, s.label), score, piece.entities[e])
+            for s, score, e in zip(result.spans, result.scores, result.sources)
+        ]
+        status[piece.pair].append(result.status)
+    joined = []
+    for pair, items, states in zip(pairs, found, status):
+        items.sort(key=lambda item: (item[0].start, item[0].end))
+        spans, scores, sources = [s for s, _, _ in items], [f for _, f, _ in items], [e for *_, e in items]
+        worst = next((s for s in ("relaxed", "heuristic") if s in states), "optimal")
+        joined.append(ProjectionResult(spans, scores, sources, confidence(len(pair.src_spans), sources, scores), worst))
+    return joined
