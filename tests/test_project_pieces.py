@@ -7,7 +7,7 @@ import pytest
 from xlner.project import project, project_detailed
 from xlner.project.candidates import LONG_TARGET
 from xlner.project.explain import project_explained
-from xlner.project.pieces import PIECE_WORDS, cut_long_pairs, cut_points
+from xlner.project.pieces import cut_long_pairs, cut_points
 from xlner.types import SentencePair, Span
 
 
@@ -57,7 +57,7 @@ def test_pieces_put_back_together_give_the_pair():
     for k, (piece, w) in enumerate(own):
         assert w.tgt_offset == len(tokens)
         if k < len(own) - 1:
-            assert len(piece.tgt_tokens) >= PIECE_WORDS and piece.tgt_tokens[-1] == "."
+            assert piece.tgt_tokens[-1] == "." and piece.src_tokens[-1] == "."  # one sentence a piece
         tokens += piece.tgt_tokens
         spans |= {(w.entities[e], s.start + w.src_offset, s.end + w.src_offset) for e, s in enumerate(piece.src_spans)}
         links |= {(i + w.src_offset, j + w.tgt_offset) for i, j in piece.alignment or ()}
@@ -116,5 +116,5 @@ def test_details_of_a_long_pair_match_its_projection():
     assert pair.src_tokens[missing["src_start"]] == "Bob100" and missing["reason"] == "below threshold"
     candidate = missing["candidate"]  # the best candidate under the threshold, at its place in the whole target
     assert candidate["text"] == " ".join(pair.tgt_tokens[candidate["start"] : candidate["end"]])
-    assert candidate["text"].startswith("Bob") and candidate["score"] < 0.2
+    assert 100 * 7 <= candidate["start"] < candidate["end"] <= 101 * 7 and candidate["score"] < 0.2  # its sentence
     assert record["src_spans"] == [[s.start, s.end, s.label] for s in pair.src_spans]

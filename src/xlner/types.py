@@ -14,6 +14,16 @@ from typing import Any, FrozenSet, Iterable, Tuple
 Link = Tuple[int, int]
 Alignment = FrozenSet[Link]
 
+#: Characters that end a sentence or clause in common scripts (see :func:`ends_clause`).
+BREAK_TOKENS = frozenset({".", ";", ":", "!", "?", "。", "！", "？", "؛", "؟", "।"})
+
+
+def ends_clause(token: str) -> bool:
+    """Whether a token ends a sentence or clause: one of :data:`BREAK_TOKENS`, or a word ending in one
+    ("zusammen." in untokenized text). Long pairs are cut after such tokens (alignment windows,
+    :mod:`xlner.align.long`; projection pieces, :mod:`xlner.project.pieces`)."""
+    return token[-1:] in BREAK_TOKENS
+
 
 @dataclass(frozen=True, order=True)
 class Span:

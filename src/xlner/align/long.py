@@ -8,7 +8,7 @@ side longer than :data:`LONG_PAIR_TOKENS` tokens is therefore cut into
 the ``k``-th cut falls near ``k / windows`` of each side, moved to the nearest
 boundary both sides share (its mean position within :data:`SNAP_FRACTION` of a
 window of that point): each side is
-split into segments after its sentence-internal punctuation (:data:`BREAK_TOKENS`)
+split into segments after its sentence-internal punctuation (:func:`xlner.types.ends_clause`)
 and the segment sequences are paired by length, as Gale and Church pair
 sentences (:func:`shared_boundaries`). Without such a boundary the cut is
 proportional. Each window
@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from xlner.types import Alignment
+from xlner.types import Alignment, ends_clause
 
 #: A pair with a side longer than this many tokens is aligned in windows.
 LONG_PAIR_TOKENS = 256
@@ -30,8 +30,6 @@ LONG_PAIR_TOKENS = 256
 WINDOW_TOKENS = 128
 #: A cut may move to a shared boundary up to this fraction of a window away (mean position of both sides).
 SNAP_FRACTION = 0.5
-#: Tokens after which a cut prefers to fall (they must occur on both sides).
-BREAK_TOKENS = frozenset({".", ";", ":", "!", "?", "。", "！", "？", "؛", "؟", "।"})
 
 #: A window: (source start, source end, target start, target end), ends exclusive.
 Window = tuple[int, int, int, int]
@@ -64,7 +62,7 @@ def windows(n_src: int, n_tgt: int, src: Sequence[str] = (), tgt: Sequence[str] 
 
 def _segments(tokens: Sequence[str]) -> list[int]:
     """Positions just after each break token, and the end: the ends of the side's segments (sentences)."""
-    ends = [k + 1 for k, token in enumerate(tokens) if token in BREAK_TOKENS and k + 1 < len(tokens)]
+    ends = [k + 1 for k, token in enumerate(tokens) if ends_clause(token) and k + 1 < len(tokens)]
     return ends + [len(tokens)]
 
 

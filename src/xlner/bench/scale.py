@@ -367,8 +367,9 @@ def _long_note(results: list[dict[str, Any]]) -> str:
     return (
         ' A "target of N words" row is one pair: the first synthetic pair with an entity as the source and N '
         "words of target sentences end to end as the target (links into its first sentence, and the last source word "
-        "to the last target word); targets over "
-        f"{LONG_TARGET:,} words keep only candidates near the alignment (xlner.project.candidates)."
+        f"to the last target word); targets over {LONG_TARGET:,} words are cut into pieces where no link or entity "
+        "crosses, after sentence punctuation (xlner.project.pieces), and a piece still over that keeps only "
+        "candidates near the alignment (xlner.project.candidates)."
     )
 
 

@@ -74,7 +74,12 @@ def _detailed(
         pieces = pairs if cut is None else cut[0]
         glued, glues = glue_pairs(pieces, opts.pop("glue_marks"))
         opts["solver"] = resolved.solver
-        results = match(glued, **opts, trace=trace)
+        if cut is None or trace is not None:
+            results = match(glued, **opts, trace=trace)
+        else:  # a long line's pieces, in bounded chunks
+            from xlner.project.stream import chunks
+
+            results = [result for group in chunks(glued) for result in match(group, **opts)]
         for result, glue in zip(results, glues):
             if glue is not None:
                 result.spans = [glue.span(span) for span in result.spans]

@@ -1,21 +1,23 @@
 """Long target sentences cut into pieces that candidate matching projects one by one.
 
 A pair whose target has more than :data:`~xlner.project.candidates.LONG_TARGET`
-words is cut at points ``(i, j)`` (source word ``i``, target word ``j``) where
+words is cut at every point ``(i, j)`` (source word ``i``, target word ``j``) where
 
 - no alignment link crosses: links from source words before ``i`` go to
   target words before ``j``, the others to ``j`` or after;
-- no source entity contains both ``i - 1`` and ``i``;
-- the target word before ``j`` is sentence punctuation (``!?.;:``) and
-  ``j`` is not a split-off diacritic;
-- the piece before the cut has at least :data:`PIECE_WORDS` target words
-  (the first such point after the previous cut is taken).
+- no source entity holds both words ``i - 1`` and ``i``;
+- the target word before ``j`` ends a sentence or clause
+  (:func:`xlner.types.ends_clause`) and ``j`` is not a split-off diacritic;
+  ``j`` is the first such word after the last target word linked from
+  before ``i``;
 
-Each piece is projected as its own pair and its spans shifted back, so the
-work and memory of candidate matching grow with the pieces, not with the
-line. A target without such a point stays whole (its candidates are then
-capped near the alignment, :mod:`xlner.project.candidates`). Shorter targets
-are never cut.
+when several ``i`` share a ``j``, the last with a break token before it, else
+the first. Each piece is projected as its own pair (pieces go through
+candidate matching in chunks, as :func:`xlner.project.stream.chunks` groups
+pairs) and its spans are shifted back, so the work and memory of candidate
+matching grow with the pieces, not with the line. A target without such a
+point stays whole (its candidates are then capped near the alignment,
+:mod:`xlner.project.candidates`). Shorter targets are never cut.
 """
 
 from __future__ import annotations
@@ -28,12 +30,7 @@ import numpy as np
 from xlner.project.candidates import LONG_TARGET
 from xlner.project.heuristic import is_mark
 from xlner.project.matching import ProjectionResult, confidence
-from xlner.types import SentencePair, Span
-
-#: Least target words of a piece (module docstring).
-PIECE_WORDS = 250
-#: Tokens after which a long target may be cut.
-CUT_PUNCTUATION = "!?.;:"
+from xlner.types import SentencePair, Span, ends_clause
 
 
 @dataclass(frozen=True)
@@ -51,37 +48,36 @@ def cut_points(pair: SentencePair) -> list[tuple[int, int]]:
     n, m = len(pair.src_tokens), len(pair.tgt_tokens)
     if m <= LONG_TARGET or n < 2:
         return []
+    tokens = pair.tgt_tokens
+    ends = np.array(
+        [k + 1 for k, token in enumerate(tokens) if ends_clause(token) and k + 1 < m and not is_mark(tokens[k + 1])],
+        dtype=np.int64,
+    )
+    if not len(ends):
+        return []
     links = np.array([(i, j) for i, j in pair.alignment or () if 0 <= i < n and 0 <= j < m], dtype=np.int64)
     links = links.reshape(-1, 2)
     most = np.full(n, -1, dtype=np.int64)  # per source word: its largest linked target word
     least = np.full(n, m, dtype=np.int64)  # ... and its smallest
     np.maximum.at(most, links[:, 0], links[:, 1])
     np.minimum.at(least, links[:, 0], links[:, 1])
-    before = np.maximum.accumulate(most)  # before[i - 1]: largest target word linked from source words < i
-    after = np.minimum.accumulate(least[::-1])[::-1]  # after[i]: smallest from source words >= i
+    before = np.maximum.accumulate(most)[:-1]  # before[i - 1]: largest target word linked from source words < i
+    after = np.minimum.accumulate(least[::-1])[::-1][1:]  # after[i - 1]: smallest from source words >= i
     inside = np.zeros(n + 1, dtype=np.int64)
     for span in pair.src_spans:
         if span.end - span.start > 1:
             inside[span.start + 1] += 1
             inside[span.end] -= 1
-    split_entity = np.cumsum(inside)[:n] > 0  # split_entity[i]: an entity holds words i - 1 and i
-    tokens = pair.tgt_tokens
-    # next_cut[x]: the least j >= x with a punctuation token at j - 1 and no mark at j (m: none)
-    allowed = [
-        0 < j < m and bool(tokens[j - 1]) and not tokens[j - 1].strip(CUT_PUNCTUATION) and not is_mark(tokens[j])
-        for j in range(m + 1)
-    ]
-    next_cut = np.minimum.accumulate(np.where(allowed, np.arange(m + 1), m)[::-1])[::-1]
-    cuts: list[tuple[int, int]] = []
-    last = 0
-    for i in range(1, n):
-        if split_entity[i] or last + PIECE_WORDS >= m:
-            continue
-        j = int(next_cut[max(int(before[i - 1]) + 1, last + PIECE_WORDS)])
-        if j < m and j <= after[i]:
-            cuts.append((i, j))
-            last = j
-    return cuts
+    whole = np.cumsum(inside)[1:n] == 0  # whole[i - 1]: no entity holds words i - 1 and i
+    at = np.searchsorted(ends, before + 1)  # the first break end after the left side's links
+    j = np.where(at < len(ends), ends[np.minimum(at, len(ends) - 1)], m)
+    ok = whole & (j < m) & (j <= after)
+    cuts: dict[int, int] = {}  # j -> i
+    src_break = [ends_clause(token) for token in pair.src_tokens]
+    for i, jj in zip((np.flatnonzero(ok) + 1).tolist(), j[ok].tolist()):
+        if jj not in cuts or src_break[i - 1]:
+            cuts[jj] = i
+    return sorted((i, jj) for jj, i in cuts.items())
 
 
 def cut_long_pairs(pairs: Sequence[SentencePair]) -> tuple[list[SentencePair], list[Piece]] | None:
