@@ -7,7 +7,7 @@ import pytest
 from xlner.project import project, project_detailed
 from xlner.project.candidates import LONG_TARGET
 from xlner.project.explain import project_explained
-from xlner.project.pieces import cut_long_pairs, cut_points
+from xlner.project.pieces import cut_points, iter_pieces, plan_pieces
 from xlner.types import SentencePair, Span
 
 
@@ -41,21 +41,22 @@ def long_pair(n_sentences: int = 200) -> tuple[SentencePair, list[SentencePair]]
 def test_targets_up_to_the_limit_are_never_cut():
     pair, _ = long_pair(LONG_TARGET // 7)  # 7 target words a sentence: at most LONG_TARGET words
     assert len(pair.tgt_tokens) <= LONG_TARGET
-    assert cut_points(pair) == [] and cut_long_pairs([pair]) is None
+    assert cut_points(pair) == [] and plan_pieces([pair]) is None
 
 
 def test_pieces_put_back_together_give_the_pair():
     pair, _ = long_pair()
-    cut = cut_long_pairs([pair, short_pair(0)])
-    assert cut is not None
-    pieces, where = cut
+    pairs = [pair, short_pair(0)]
+    where = plan_pieces(pairs)
+    assert where is not None
+    pieces = list(iter_pieces(pairs, where))
     assert [w.pair for w in where].count(1) == 1  # the short pair is one piece
     own = [(p, w) for p, w in zip(pieces, where) if w.pair == 0]
     assert len(own) > 1
     tokens: list[str] = []
     spans, links = set(), set()
     for k, (piece, w) in enumerate(own):
-        assert w.tgt_offset == len(tokens)
+        assert w.tgt_offset == len(tokens) and w.tgt_end == w.tgt_offset + len(piece.tgt_tokens)
         if k < len(own) - 1:
             assert piece.tgt_tokens[-1] == "." and piece.src_tokens[-1] == "."  # one sentence a piece
         tokens += piece.tgt_tokens

@@ -25,6 +25,7 @@ the time its wall time. Tables in docs/benchmarks.md, sections
 "scale-project-METHOD".
 
     xlner bench scale --cli [--sizes 10000 100000 1000000] [--method heuristic] [--work-dir DIR]
+                            [--long-target WORDS ...] [--long-line WORDS ...]
 """
 
 from __future__ import annotations
@@ -281,8 +282,37 @@ def write_long_input(n_words: int, folder: Path) -> dict[str, Path]:
     return paths
 
 
-def measure_cli(size: int, method: str, work_dir: Path | None, long_target: int | None = None) -> dict[str, Any]:
-    """``xlner project`` on ``size`` synthetic pairs (or one pair of a ``long_target``-word target) in a fresh process."""
+def write_long_line(n_words: int, folder: Path) -> dict[str, Path]:
+    """One pair: synthetic pairs joined end to end on both sides (spans and links shifted) to ``n_words`` target words."""
+    from xlner.tags import spans_to_tags
+    from xlner.types import Span
+
+    base = base_pairs()
+    en: list[str] = []
+    de: list[str] = []
+    spans: list[Span] = []
+    links: list[tuple[int, int]] = []
+    k = 0
+    while len(de) < n_words:
+        src, tgt, pair_spans, alignment = base[k % len(base)]
+        spans += [Span(a + len(en), b + len(en), label) for a, b, label in pair_spans]
+        links += [(i + len(en), j + len(de)) for i, j in sorted(map(tuple, alignment))]
+        en += src
+        de += tgt
+        k += 1
+    paths = {name: folder / f"line.{name}" for name in ("src.conll", "tgt.txt", "links.pharaoh")}
+    tags = spans_to_tags(spans, len(en))
+    paths["src.conll"].write_text("".join(f"{t}\t{g}\n" for t, g in zip(en, tags)) + "\n", encoding="utf-8")
+    paths["tgt.txt"].write_text(" ".join(de) + "\n", encoding="utf-8")
+    paths["links.pharaoh"].write_text(" ".join(f"{i}-{j}" for i, j in links) + "\n", encoding="utf-8")
+    return paths
+
+
+def measure_cli(
+    size: int, method: str, work_dir: Path | None, long_target: int | None = None, line: bool = False
+) -> dict[str, Any]:
+    """``xlner project`` on ``size`` synthetic pairs in a fresh process; or one pair of a ``long_target``-word
+    target (``line``: both sides joined, else one source sentence)."""
     import re
     import shutil
 
@@ -290,7 +320,10 @@ def measure_cli(size: int, method: str, work_dir: Path | None, long_target: int 
         work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xlner-scale-cli-", dir=work_dir) as tmp:
         folder = Path(tmp)
-        paths = write_long_input(long_target, folder) if long_target else write_inputs(size, folder)
+        if long_target:
+            paths = (write_long_line if line else write_long_input)(long_target, folder)
+        else:
+            paths = write_inputs(size, folder)
         output = folder / "out.conll"
         xlner = shutil.which("xlner", path=str(Path(sys.executable).parent)) or "xlner"
         command = [xlner, "project", "-s", str(paths["src.conll"]), "-t", str(paths["tgt.txt"])]
@@ -310,6 +343,7 @@ def measure_cli(size: int, method: str, work_dir: Path | None, long_target: int 
     return {
         "size": size,
         "long_target": long_target,
+        "line": line,
         "method": method,
         "seconds": seconds,
         "project_seconds": float(found.group(1)) / 1000 if found else float("nan"),
@@ -323,7 +357,7 @@ def render_cli(results: list[dict[str, Any]], command: str, method: str) -> str:
     first = next(r for r in results if not r["long_target"])
     rows = [
         [
-            f"{r['size']:,}" if not r["long_target"] else f"1 (target of {r['long_target']:,} words)",
+            f"{r['size']:,}" if not r["long_target"] else f"1 ({_long_kind(r)} of {r['long_target']:,} words)",
             f"{r['input_mb']:.1f}",
             f"{r['seconds']:.1f}",
             f"{r['project_seconds']:.1f}",
@@ -361,15 +395,21 @@ def render_cli(results: list[dict[str, Any]], command: str, method: str) -> str:
     )
 
 
+def _long_kind(result: dict[str, Any]) -> str:
+    return "line" if result.get("line") else "target"
+
+
 def _long_note(results: list[dict[str, Any]]) -> str:
     if not any(r["long_target"] for r in results):
         return ""
     return (
-        ' A "target of N words" row is one pair: the first synthetic pair with an entity as the source and N '
-        "words of target sentences end to end as the target (links into its first sentence, and the last source word "
-        f"to the last target word); targets over {LONG_TARGET:,} words are cut into pieces where no link or entity "
-        "crosses, after sentence punctuation (xlner.project.pieces), and a piece still over that keeps only "
-        "candidates near the alignment (xlner.project.candidates)."
+        f" Targets over {LONG_TARGET:,} words are cut into pieces after clause ends where no link or entity "
+        "crosses (xlner.project.pieces); a piece still over that keeps only candidates near the alignment "
+        '(xlner.project.candidates). A "target of N words" row is one pair that cannot be cut: the first '
+        "synthetic pair with an entity as the source and N words of target sentences end to end as the target "
+        "(links into its first sentence, and the last source word also to the last target word), so it measures "
+        'the candidate cap. A "line of N words" row is one pair that is cut: synthetic pairs joined end to end on '
+        "both sides (entities, spans and links throughout) until the target has N words."
     )
 
 
@@ -444,6 +484,14 @@ def main(argv: list[str] | None = None) -> None:
         metavar="WORDS",
         help="with --cli: also one pair whose target has WORDS words (candidate cap of long targets)",
     )
+    parser.add_argument(
+        "--long-line",
+        nargs="*",
+        type=int,
+        default=[],
+        metavar="WORDS",
+        help="with --cli: also one pair of synthetic pairs joined end to end to WORDS target words (pieces)",
+    )
     parser.add_argument("--work-dir", type=Path, help="folder for the --cli input and output files (default: temp)")
     parser.add_argument("--run-one", nargs=3, metavar=("SIZE", "ENGINE", "WORKERS"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -456,8 +504,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.cli:
         cli_results = []
-        for size, long_target in [(n, None) for n in args.sizes] + [(1, n) for n in args.long_target]:
-            result = measure_cli(size, args.method, args.work_dir, long_target)
+        cases = [(n, None, False) for n in args.sizes] + [(1, n, False) for n in args.long_target]
+        for size, long_target, line in cases + [(1, n, True) for n in args.long_line]:
+            result = measure_cli(size, args.method, args.work_dir, long_target, line)
             print(
                 f"{size:>9,} {args.method} {result['seconds']:8.1f} s (projecting {result['project_seconds']:.1f} s) "
                 f"peak {result['peak_mb']:.0f} MB",

@@ -21,7 +21,7 @@ from xlner.errors import XlnerError
 from xlner.project.config import PRESETS, Resolved, describe_methods, presets, resolve
 from xlner.project.heuristic import MarkGlue, glue_pairs
 from xlner.project.matching import ProjectionResult, confidence, match, relabel_derived_words
-from xlner.project.pieces import cut_long_pairs, join_results
+from xlner.project.pieces import iter_pieces, join_results, plan_pieces
 from xlner.types import SentencePair, Span
 
 __all__ = [
@@ -70,26 +70,36 @@ def _detailed(
         glued, glues = glue_pairs(pairs, opts.pop("glue_marks"))  # split-off diacritics, for any method
         results = _heuristic_detailed(pairs, glued, glues, opts)
     else:
-        cut = cut_long_pairs(pairs)  # long targets project piece by piece (xlner.project.pieces)
-        pieces = pairs if cut is None else cut[0]
-        glued, glues = glue_pairs(pieces, opts.pop("glue_marks"))
         opts["solver"] = resolved.solver
-        if cut is None or trace is not None:
-            results = match(glued, **opts, trace=trace)
-        else:  # a long line's pieces, in bounded chunks
+        glue_marks = opts.pop("glue_marks")
+        where = plan_pieces(pairs)  # long targets project piece by piece (xlner.project.pieces)
+        if where is None or trace is not None:
+            pieces = pairs if where is None else list(iter_pieces(pairs, where))
+            results = _match_glued(pieces, opts, glue_marks, trace)
+            if trace is not None:
+                trace["pieces"], trace["where"], trace["piece_results"] = pieces, where, results
+        else:  # a long line's pieces, built and matched in bounded chunks
             from xlner.project.stream import chunks
 
-            results = [result for group in chunks(glued) for result in match(group, **opts)]
-        for result, glue in zip(results, glues):
-            if glue is not None:
-                result.spans = [glue.span(span) for span in result.spans]
-        if trace is not None:
-            trace["glues"] = [glues[k] for k in trace["active"]]
-            trace["pieces"], trace["where"], trace["piece_results"] = pieces, None if cut is None else cut[1], results
-        if cut is not None:
-            results = join_results(pairs, cut[1], results)
+            results = [r for group in chunks(iter_pieces(pairs, where)) for r in _match_glued(group, opts, glue_marks)]
+        if where is not None:
+            results = join_results(pairs, where, results)
     for result, spans in zip(results, relabel_derived_words(pairs, [r.spans for r in results], label)):
         result.spans = spans
+    return results
+
+
+def _match_glued(
+    pairs: Sequence[SentencePair], opts: dict[str, Any], glue_marks: bool, trace: dict[str, Any] | None = None
+) -> list[ProjectionResult]:
+    """Candidate matching (``opts`` resolved) on the pairs with split-off diacritics glued, spans mapped back."""
+    glued, glues = glue_pairs(pairs, glue_marks)
+    results = match(glued, **opts, trace=trace)
+    for result, glue in zip(results, glues):
+        if glue is not None:
+            result.spans = [glue.span(span) for span in result.spans]
+    if trace is not None:
+        trace["glues"] = [glues[k] for k in trace["active"]]
     return results
 
 

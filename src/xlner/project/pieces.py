@@ -12,10 +12,11 @@ words is cut at every point ``(i, j)`` (source word ``i``, target word ``j``) wh
   before ``i``;
 
 when several ``i`` share a ``j``, the last with a break token before it, else
-the first. Each piece is projected as its own pair (pieces go through
-candidate matching in chunks, as :func:`xlner.project.stream.chunks` groups
-pairs) and its spans are shifted back, so the work and memory of candidate
-matching grow with the pieces, not with the line. A target without such a
+the first. Each piece is projected as its own pair and its spans are shifted
+back; :func:`plan_pieces` says where the pieces lie and :func:`iter_pieces`
+builds them one at a time, so candidate matching can take them in chunks
+(:func:`xlner.project.stream.chunks`) and its work and memory grow with the
+pieces, not with the line. A target without such a
 point stays whole (its candidates are then capped near the alignment,
 :mod:`xlner.project.candidates`). Shorter targets are never cut.
 """
@@ -23,7 +24,8 @@ point stays whole (its candidates are then capped near the alignment,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from itertools import groupby
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -35,12 +37,22 @@ from xlner.types import SentencePair, Span, ends_clause
 
 @dataclass(frozen=True)
 class Piece:
-    """Where a piece lies in its pair: the pair's index, its first source and target word, its entities' indices."""
+    """Where a piece lies in its pair: the pair's index, its source and target word ranges, its entities' indices."""
 
     pair: int
     src_offset: int
+    src_end: int
     tgt_offset: int
+    tgt_end: int
     entities: tuple[int, ...]
+
+
+def _links(pair: SentencePair) -> np.ndarray:
+    """The pair's links inside both sentences, (L, 2), sorted by source then target word."""
+    n, m = len(pair.src_tokens), len(pair.tgt_tokens)
+    links = np.array(list(pair.alignment or ()), dtype=np.int64).reshape(-1, 2)
+    links = links[(links[:, 0] >= 0) & (links[:, 0] < n) & (links[:, 1] >= 0) & (links[:, 1] < m)]
+    return links[np.lexsort((links[:, 1], links[:, 0]))]
 
 
 def cut_points(pair: SentencePair) -> list[tuple[int, int]]:
@@ -55,8 +67,7 @@ def cut_points(pair: SentencePair) -> list[tuple[int, int]]:
     )
     if not len(ends):
         return []
-    links = np.array([(i, j) for i, j in pair.alignment or () if 0 <= i < n and 0 <= j < m], dtype=np.int64)
-    links = links.reshape(-1, 2)
+    links = _links(pair)
     most = np.full(n, -1, dtype=np.int64)  # per source word: its largest linked target word
     least = np.full(n, m, dtype=np.int64)  # ... and its smallest
     np.maximum.at(most, links[:, 0], links[:, 1])
@@ -80,30 +91,36 @@ def cut_points(pair: SentencePair) -> list[tuple[int, int]]:
     return sorted((i, jj) for jj, i in cuts.items())
 
 
-def cut_long_pairs(pairs: Sequence[SentencePair]) -> tuple[list[SentencePair], list[Piece]] | None:
-    """The pieces of every pair (a pair without cuts is one piece) and where each lies; None when nothing is cut."""
+def plan_pieces(pairs: Sequence[SentencePair]) -> list[Piece] | None:
+    """Where the pieces of every pair lie (a pair without cuts is one piece), in order; None when nothing is cut."""
     cuts = [cut_points(pair) for pair in pairs]
     if not any(cuts):
         return None
-    pieces: list[SentencePair] = []
     where: list[Piece] = []
     for k, (pair, points) in enumerate(zip(pairs, cuts)):
         bounds = [(0, 0), *points, (len(pair.src_tokens), len(pair.tgt_tokens))]
-        links = sorted(pair.alignment or ())
-        starts = [i for i, _ in links]
-        for (i0, j0), (i1, j1) in zip(bounds, bounds[1:]):
-            entities = tuple(e for e, s in enumerate(pair.src_spans) if i0 <= s.start < i1)
-            spans = [
-                Span(pair.src_spans[e].start - i0, pair.src_spans[e].end - i0, pair.src_spans[e].label)
-                for e in entities
-            ]
-            lo, hi = np.searchsorted(starts, [i0, i1]) if starts else (0, 0)
-            alignment = frozenset((i - i0, j - j0) for i, j in links[lo:hi] if j0 <= j < j1)
-            pieces.append(
-                SentencePair(list(pair.src_tokens[i0:i1]), list(pair.tgt_tokens[j0:j1]), spans, alignment, id=pair.id)
-            )
-            where.append(Piece(k, i0, j0, entities))
-    return pieces, where
+        by_start = sorted(range(len(pair.src_spans)), key=lambda e: pair.src_spans[e].start)
+        starts = np.array([pair.src_spans[e].start for e in by_start], dtype=np.int64)
+        first = np.searchsorted(starts, [i for i, _ in bounds]).tolist()
+        for p, ((i0, j0), (i1, j1)) in enumerate(zip(bounds, bounds[1:])):
+            where.append(Piece(k, i0, i1, j0, j1, tuple(sorted(by_start[first[p] : first[p + 1]]))))
+    return where
+
+
+def iter_pieces(pairs: Sequence[SentencePair], where: Sequence[Piece]) -> Iterator[SentencePair]:
+    """The pieces of :func:`plan_pieces` as pairs of their own, built one at a time."""
+    for k, group in groupby(where, key=lambda piece: piece.pair):
+        pair, own = pairs[k], list(group)
+        links = _links(pair)
+        link_at = np.searchsorted(links[:, 0], [piece.src_offset for piece in own] + [len(pair.src_tokens)]).tolist()
+        for p, piece in enumerate(own):
+            i0, j0 = piece.src_offset, piece.tgt_offset
+            inside = links[link_at[p] : link_at[p + 1]]
+            inside = inside[(inside[:, 1] >= j0) & (inside[:, 1] < piece.tgt_end)]
+            alignment = frozenset(zip((inside[:, 0] - i0).tolist(), (inside[:, 1] - j0).tolist()))
+            spans = [Span(s.start - i0, s.end - i0, s.label) for s in (pair.src_spans[e] for e in piece.entities)]
+            src, tgt = list(pair.src_tokens[i0 : piece.src_end]), list(pair.tgt_tokens[j0 : piece.tgt_end])
+            yield SentencePair(src, tgt, spans, alignment, id=pair.id)
 
 
 def join_results(
@@ -111,7 +128,7 @@ def join_results(
 ) -> list[ProjectionResult]:
     """One result per pair from its pieces' results: spans shifted back, sources renumbered, sorted by start."""
     found: list[list[tuple[Span, float, int]]] = [[] for _ in pairs]
-    status = [[] for _ in pairs]  # type: list[list[str]]
+    status: list[list[str]] = [[] for _ in pairs]
     for piece, result in zip(where, results):
         found[piece.pair] += [
             (Span(s.start + piece.tgt_offset, s.end + piece.tgt_offset, s.label), score, piece.entities[e])
