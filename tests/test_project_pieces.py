@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from xlner.project import project, project_detailed
@@ -119,3 +121,35 @@ def test_details_of_a_long_pair_match_its_projection():
     assert candidate["text"] == " ".join(pair.tgt_tokens[candidate["start"] : candidate["end"]])
     assert 100 * 7 <= candidate["start"] < candidate["end"] <= 101 * 7 and candidate["score"] < 0.2  # its sentence
     assert record["src_spans"] == [[s.start, s.end, s.label] for s in pair.src_spans]
+
+
+def uncut_long_pair(seed: int, n: int = 3000) -> SentencePair:
+    """A target of ``n`` words without clause ends (so no cut), entities linked near and far, names copied."""
+    rng = random.Random(seed)
+    src = [f"w{k}" for k in range(40)]
+    tgt = [f"t{rng.randrange(500)}" for _ in range(n)]
+    spans = [Span(2, 4, "PER"), Span(10, 11, "LOC"), Span(20, 23, "ORG"), Span(30, 31, "MISC")]
+    links = {(k, rng.randrange(n)) for k in range(40) if k != 22}
+    for span in spans:
+        at = rng.randrange(n - 5)
+        for i in range(span.start, span.end):
+            links.add((i, at + i - span.start))
+            tgt[rng.randrange(n)] = src[i]  # a copy of the word somewhere, near or far
+    comma = rng.randrange(n)
+    tgt[comma] = ","  # an ORG word's one link goes to a word no candidate covers
+    return SentencePair(src, tgt, spans, frozenset({(i, j) for i, j in links if i != 22} | {(22, comma)}))
+
+
+@pytest.mark.parametrize("options", [{}, {"preset": "politov2025-ilp"}, {"alignment_mode": "distinct"}])
+def test_long_targets_score_on_the_covered_words_only(monkeypatch, options):
+    """Word matrices of a long target keep only the words some candidate covers, with the same results."""
+    import xlner.project.scores as scores
+
+    pairs = [uncut_long_pair(seed) for seed in range(3)] + [short_pair(1)]
+    assert all(cut_points(p) == [] for p in pairs)
+    compact = project_detailed(pairs, "ilp", **options)
+    monkeypatch.setattr(scores, "LONG_TARGET", 10**9)  # every word a column, as for short targets
+    full = project_detailed(pairs, "ilp", **options)
+    assert [r.spans for r in compact] == [r.spans for r in full] and any(r.spans for r in compact[:3])
+    for a, b in zip(compact, full):
+        assert a.scores == pytest.approx(b.scores) and a.confidence == pytest.approx(b.confidence)

@@ -52,7 +52,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from xlner.errors import XlnerError
-from xlner.project.candidates import Candidates
+from xlner.project.candidates import LONG_TARGET, Candidates
 from xlner.registry import registry
 
 
@@ -78,7 +78,14 @@ class PairIndex:
         n_cand = np.array([len(c) for c in candidates], dtype=np.int64)
         self.n_ent, self.n_cand = n_ent, n_cand
         self.n_tgt = np.array([len(p.tgt_tokens) for p in pairs], dtype=np.int64)
-        self.width = int(self.n_tgt.max()) if len(pairs) else 0
+        # Targets over LONG_TARGET words keep as columns only the words some candidate covers.
+        self.kept: dict[int, np.ndarray] = {
+            k: _covered(c, int(n)) for k, (c, n) in enumerate(zip(candidates, self.n_tgt)) if n > LONG_TARGET
+        }
+        self.n_col = self.n_tgt.copy()
+        for k, kept in self.kept.items():
+            self.n_col[k] = len(kept)
+        self.width = int(self.n_col.max()) if len(pairs) else 0
         self.ent_sent = np.repeat(np.arange(len(pairs)), n_ent)
         bounds = np.array([(s.start, s.end) for p in pairs for s in p.src_spans], dtype=np.int64).reshape(-1, 2)
         self.ent_start, self.ent_len = bounds[:, 0], bounds[:, 1] - bounds[:, 0]
@@ -94,17 +101,33 @@ class PairIndex:
         self.pair_cand = np.repeat(cand_off[self.ent_sent], per_ent) + ramp(per_ent)
         self.pair_start, self.pair_end = starts[self.pair_cand], ends[self.pair_cand]
         self.pair_len = self.pair_end - self.pair_start
+        self.col_start, self.col_end = self.pair_start, self.pair_end  # the candidates' columns in the word matrices
+        if self.kept:
+            self.col_start = self.columns(self.ent_sent[self.pair_ent], self.pair_start)
+            self.col_end = self.col_start + self.pair_len
         self.pair_words = self.ent_len[self.pair_ent]
         # flat positions in (entities x width + 1) and (sentences x width + 1) prefix-sum tables
         row = self.pair_ent * (self.width + 1)
-        self.ent_at_start, self.ent_at_end = row + self.pair_start, row + self.pair_end
+        self.ent_at_start, self.ent_at_end = row + self.col_start, row + self.col_end
         row = self.ent_sent[self.pair_ent] * (self.width + 1)
-        self.sent_at_start, self.sent_at_end = row + self.pair_start, row + self.pair_end
+        self.sent_at_start, self.sent_at_end = row + self.col_start, row + self.col_end
         self.block = np.concatenate([[0], np.cumsum(n_ent * n_cand)])
 
     def word_matrix(self) -> np.ndarray:
-        """Zeros of shape (entity words, longest target sentence)."""
+        """Zeros of shape (entity words, most columns of a sentence)."""
         return np.zeros((len(self.word_ent), self.width))
+
+    def columns(self, sent: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """The column of target word ``j`` of sentence ``sent`` in the word matrices; -1 where it has none."""
+        if not self.kept:
+            return j
+        out = j.copy()
+        for k, kept in self.kept.items():
+            here = np.flatnonzero(sent == k)
+            at = np.searchsorted(kept, j[here])
+            hit = (at < len(kept)) & (kept[np.minimum(at, len(kept) - 1)] == j[here])
+            out[here] = np.where(hit, at, -1)
+        return out
 
     def split(self, flat: np.ndarray) -> list[np.ndarray]:
         """Flat pair scores -> one (E_k, K_k) matrix per sentence."""
@@ -114,6 +137,14 @@ class PairIndex:
     def flatten(self, matrices: Sequence[np.ndarray]) -> np.ndarray:
         """Per-sentence matrices -> flat pair scores (inverse of :meth:`split`)."""
         return np.concatenate([np.asarray(m, dtype=np.float64).ravel() for m in matrices] or [np.zeros(0)])
+
+
+def _covered(candidates: Candidates, n: int) -> np.ndarray:
+    """The sorted target words that some candidate covers."""
+    cover = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(cover, candidates.starts, 1)
+    np.add.at(cover, candidates.ends, -1)
+    return np.flatnonzero(np.cumsum(cover[:n]) > 0)
 
 
 def ramp(counts: np.ndarray) -> np.ndarray:
@@ -137,7 +168,7 @@ def soft_dice_flat(
     score = prefix[index.ent_at_end] - prefix[index.ent_at_start]  # target part
     live = np.flatnonzero(score)  # elsewhere no word of c touches e, so the source part is 0 too
     if len(live):
-        pe, ps, pn = index.pair_ent[live], index.pair_start[live], index.pair_end[live]
+        pe, ps, pn = index.pair_ent[live], index.col_start[live], index.col_end[live]
         score[live] += _range_max_sums(index, w, pe, ps, pn)
     if src_count is None:
         score /= index.pair_words + index.pair_len
@@ -197,7 +228,8 @@ def link_dice_flat(index: PairIndex, w: np.ndarray) -> np.ndarray:
 
 
 def _links(index: PairIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sentence, source and target index of every link inside both sentences of the batch."""
+    """Sentence, source word and target column (:meth:`PairIndex.columns`, -1: none) of every link inside
+    both sentences of the batch."""
     pairs = index.pairs
     chunks = [np.asarray(list(p.alignment), dtype=np.int64).reshape(-1, 2) for p in pairs if p.alignment]
     if not chunks:
@@ -208,24 +240,30 @@ def _links(index: PairIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     src_len = np.array([len(p.src_tokens) for p in pairs], dtype=np.int64)
     i, j = links[:, 0], links[:, 1]
     ok = (i >= 0) & (i < src_len[sent]) & (j >= 0) & (j < index.n_tgt[sent])
-    return sent[ok], i[ok], j[ok]
+    return sent[ok], i[ok], index.columns(sent[ok], j[ok])
 
 
 def alignment_word_matrix(index: PairIndex, links: tuple | None = None) -> np.ndarray:
     """0/1 (entity words x target words): links of each entity word (links out of range are ignored)."""
     w = index.word_matrix()
     sent, i, j = _links(index) if links is None else links
+    rows, at = _link_rows(index, sent, i)
+    columned = j[at] >= 0
+    w[rows[columned], j[at][columned]] = 1.0
+    return w
+
+
+def _link_rows(index: PairIndex, sent: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each (entity word row, link) where the link's source word is that entity word: rows and link indices."""
     if not len(sent) or len(index.word_ent) == 0:
-        return w
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     src_off = np.concatenate([[0], np.cumsum([len(p.src_tokens) for p in index.pairs])])
     g = src_off[sent] + i
     word_g = src_off[index.word_sent] + index.word_src
     order = np.argsort(word_g, kind="stable")
     lo = np.searchsorted(word_g[order], g, "left")
     count = np.searchsorted(word_g[order], g, "right") - lo
-    rows = order[np.repeat(lo, count) + ramp(count)]
-    w[rows, np.repeat(j, count)] = 1.0
-    return w
+    return order[np.repeat(lo, count) + ramp(count)], np.repeat(np.arange(len(g)), count)
 
 
 def alignment_matrix(alignment, n_src: int, n_tgt: int) -> np.ndarray:
@@ -282,9 +320,12 @@ class AlignmentScorer(FlatScorer):
             return soft_dice_flat(index, w)
         if len(index.ent_len) == 0:
             return np.zeros(len(index.pair_ent))
-        src_count = np.add.reduceat(w.max(axis=1) if w.shape[1] else np.zeros(len(w)), index.ent_first)
+        linked = np.zeros(len(index.word_ent))  # entity words with a link anywhere in the target
+        linked[_link_rows(index, links[0], links[1])[0]] = 1.0
+        src_count = np.add.reduceat(linked, index.ent_first)
         tgt_counted = np.zeros((len(index.pairs), index.width))
-        tgt_counted[links[0], links[2]] = 1.0
+        columned = links[2] >= 0
+        tgt_counted[links[0][columned], links[2][columned]] = 1.0
         return soft_dice_flat(index, w, src_count, tgt_counted)
 
 
@@ -358,7 +399,7 @@ def string_word_matrix(index: PairIndex) -> np.ndarray:
     sentences = np.unique(index.word_sent)
     if not len(sentences):
         return w
-    tgt_ids = [[_gram_ids(t) for t in index.pairs[k].tgt_tokens] for k in sentences.tolist()]
+    tgt_ids = [[_gram_ids(t) for t in _column_tokens(index, k)] for k in sentences.tolist()]
     n_grams = np.array([len(g) for toks in tgt_ids for g in toks], dtype=np.int64)
     tok_sent = np.repeat(sentences, [len(toks) for toks in tgt_ids])
     tok_pos = ramp(np.array([len(toks) for toks in tgt_ids]))
@@ -383,6 +424,13 @@ def string_word_matrix(index: PairIndex) -> np.ndarray:
     hit_v, hit_t = keys // len(n_grams), keys % len(n_grams)
     w[hit_v, tok_pos[hit_t]] = 2.0 * shared / (src_n[hit_v] + n_grams[hit_t])
     return w
+
+
+def _column_tokens(index: PairIndex, k: int) -> Sequence[str]:
+    """The target tokens of sentence ``k`` that have columns in the word matrices, in column order."""
+    tokens = index.pairs[k].tgt_tokens
+    kept = index.kept.get(k)
+    return tokens if kept is None else [tokens[j] for j in kept.tolist()]
 
 
 def word_similarity(a: str, b: str) -> float:
