@@ -165,3 +165,14 @@ def test_tokenize_splits_punctuation_in_any_script():
     assert tokenize("नमस्ते दुनिया।") == ["नमस्ते", "दुनिया", "।"]
     assert tokenize("مرحبا، بالعالم؟") == ["مرحبا", "،", "بالعالم", "؟"]
     assert tokenize("  ") == []
+
+
+def test_iterations_read_from_text_and_checked():
+    from xlner.align.eflomal import EflomalAligner
+    from xlner.errors import XlnerError
+
+    assert EflomalAligner(n_iterations="8, 8,32").n_iterations == (8, 8, 32)  # as --aligner-option gives it
+    assert EflomalAligner(n_iterations=[4, 4, 16]).n_iterations == (4, 4, 16)
+    for bad in ("8,8", "a,b,c", (1.5, 2, 3), (1, -1, 2), 5):
+        with pytest.raises(XlnerError, match="three whole numbers"):
+            EflomalAligner(n_iterations=bad)

@@ -187,7 +187,7 @@ class EflomalAligner:
             self.extra_parallel = [self.extra_parallel]
         self.extra_parallel = [str(p) for p in self.extra_parallel]
         if self.n_iterations is not None:
-            self.n_iterations = tuple(int(n) for n in self.n_iterations)  # type: ignore[assignment]
+            self.n_iterations = parse_iterations(self.n_iterations)
         self.subword = sw.format_subword(sw.parse_subword(self.subword))
         if isinstance(self.runs, bool) or not isinstance(self.runs, int) or self.runs < 1:
             raise XlnerError(f"eflomal runs must be a whole number >= 1, not {self.runs!r}")
@@ -499,6 +499,21 @@ def read_parallel(
                 if max_pairs is not None and len(pairs) >= max_pairs:
                     return pairs
     return pairs
+
+
+def parse_iterations(value: Any) -> tuple[int, int, int]:
+    """The ``n_iterations`` option: three whole numbers >= 0 (IBM1, HMM, fertility), also as text "4,4,16"."""
+    items = value.replace(" ", "").split(",") if isinstance(value, str) else value
+    try:
+        numbers = tuple(int(n) for n in items)
+        whole = all(not isinstance(n, bool) and float(n) == int(n) for n in items)
+    except (TypeError, ValueError):
+        numbers, whole = (), False
+    if len(numbers) != 3 or not whole or min(numbers) < 0:
+        raise XlnerError(
+            f"eflomal n_iterations must be three whole numbers >= 0 (IBM1, HMM, fertility), e.g. 4,4,16; not {value!r}"
+        )
+    return numbers[0], numbers[1], numbers[2]
 
 
 def parse_priors(value: Any) -> bool | str:
