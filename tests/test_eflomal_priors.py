@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 from typer.testing import CliRunner
@@ -202,3 +203,55 @@ def test_unwritable_priors_cache_is_a_clear_error(tmp_path):
     (tmp_path / "file").write_text("not a folder", encoding="utf-8")
     with pytest.raises(XlnerError, match="priors cache .* cannot create a folder"):
         aligner(corpus, tmp_path / "file").align(INPUT)
+
+
+def write_compound_corpus(folder, n_pairs, seed=2):
+    """en/de pairs where the word pair "s0 s1" is one target word "T01" (a compound); other words one to one."""
+    rng = random.Random(seed)
+    src_lines, tgt_lines = [], []
+    for _ in range(n_pairs):
+        words = [f"s{rng.randrange(2, 30)}" for _ in range(rng.randint(2, 6))]
+        at = rng.randrange(len(words) + 1)
+        src_lines.append(" ".join([*words[:at], "s0", "s1", *words[at:]]))
+        tgt_lines.append(" ".join([*(LEXICON[w] for w in words[:at]), "T01", *(LEXICON[w] for w in words[at:])]))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "corpus.en").write_text("\n".join(src_lines) + "\n", encoding="utf-8")
+    (folder / "corpus.de").write_text("\n".join(tgt_lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_each_direction_has_lexical_priors_of_its_own_links(tmp_path):
+    """Lexical priors count each direction's own links; fertilities count every word, unlinked ones as 0."""
+    corpus = write_compound_corpus(tmp_path / "corpus", 300)
+    tool = aligner(corpus, tmp_path / "cache")
+    tool.align(INPUT)
+    lex, _, _, src_fertility, tgt_fertility, reverse_lex = eflomal._read_priors_index(tool.priors_folder())
+    extra = tool.extra_pairs()
+    plain = EflomalAligner(subword="none", subword_vote=False, progress=False)
+    for table, links in zip((lex, reverse_lex), plain.align_directional(extra)):
+        counts = Counter((s[i], t[j]) for (s, t), a in zip(extra, links) for i, j in a)
+        assert {(e, f): n for e, row in table.items() for f, n in row.items()} == counts
+    # every word of the extra text counts once in the fertility tables, unlinked ones as fertility 0
+    for table, side in ((src_fertility, 0), (tgt_fertility, 1)):
+        words = Counter(w for pair in extra for w in pair[side])
+        assert {w: sum(row.values()) for w, row in table.items()} == words
+    assert src_fertility["s0"].get(0, 0) > 250  # s0 is never linked forward
+    # the compound t01 is one source word's in each direction, not the same one's
+    assert set(lex["s1"]) == {"t01"} and set(reverse_lex["s0"]) == {"t01"}
+    assert "s0" not in lex and "s1" not in reverse_lex
+
+
+def test_one_process_per_direction_gives_the_same_links_as_one_for_both(tmp_path, monkeypatch):
+    """Split runs (each direction its own priors file) equal one joint process when the two priors agree."""
+    corpus = write_corpus(tmp_path / "corpus", 150)
+    tool = aligner(corpus, tmp_path / "cache")
+    priors, _ = tool.load_priors(None)
+    same = (*priors[:5], priors[0])
+    src = [s for s, _ in INPUT * 20]
+    tgt = [t for _, t in INPUT * 20]
+    runs = {}
+    for split in (True, False):
+        monkeypatch.setattr(eflomal, "REVERSE_LEX_PRIORS", split)
+        runs[split] = eflomal._eflomal_runs(src, tgt, 3, (2, 2, 4), 2, 1.0, 0.2, [0, 1], len(src), priors=same)
+    assert runs[True] == runs[False]
+    assert any(runs[True][0][0])

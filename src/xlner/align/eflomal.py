@@ -30,9 +30,11 @@ Limits and choices (documented behaviour, not accidents):
   runs have it (before symmetrization), which lowers the variance across seeds.
 * **Priors** (``priors``): instead of aligning the extra parallel text together
   with every input, align it once, turn its links into eflomal priors
-  (``eflomal.calculate_priors``: lexical, jump and fertility counts) and align
-  each new input alone with them; see :class:`EflomalAligner` and
-  :func:`priors_key` for the on-disk cache.
+  (lexical, jump and fertility counts, :func:`priors_counts`) and align each
+  new input alone with them; the two directions then run as two eflomal
+  processes side by side, each with the lexical priors of its own links. See
+  :class:`EflomalAligner` and :meth:`EflomalAligner.priors_key` for the
+  on-disk cache.
 * **Long pairs**: a pair with a side beyond
   :data:`xlner.align.long.LONG_PAIR_TOKENS` tokens is aligned in windows (see
   :mod:`xlner.align.long`), so alignment time stays linear in the length.
@@ -81,15 +83,19 @@ log = logging.getLogger(__name__)
 #: Tokens per sentence side that eflomal sees (its binary rejects more than 1024).
 MAX_TOKENS = 1000
 #: Bump when a change makes cached priors stale (tokenization, how they are computed or stored).
-PRIORS_VERSION = 1
+PRIORS_VERSION = 3
+#: Whether the reverse model gets lexical priors counted on reverse links (else on forward links, as eflomal does).
+REVERSE_LEX_PRIORS = True
 #: eflomal's priors by word: lexical (source word -> target word -> alpha), HMM jumps forward and reverse
-#: (jump -> alpha), fertility forward and reverse (word -> fertility -> alpha); ``<NULL>`` is the empty word.
+#: (jump -> alpha), fertility forward and reverse (word -> fertility -> alpha), then lexical counted on the
+#: reverse links; ``<NULL>`` is the empty word.
 Priors = tuple[
     dict[str, dict[str, float]],
     dict[int, float],
     dict[int, float],
     dict[str, dict[int, float]],
     dict[str, dict[int, float]],
+    dict[str, dict[str, float]],
 ]
 
 #: One side as eflomal sees it: token sentences, each token's word (None: tokens are words)
@@ -393,13 +399,7 @@ class EflomalAligner:
         fwd = majority_vote([run[0] for run in runs])
         rev = majority_vote([run[1] for run in runs])
 
-        def text(sents: Sequence[Sequence[str]]) -> list[str]:
-            return [" ".join(s) for s in sents]
-
-        def links(alignments: Sequence[Alignment]) -> list[str]:
-            return [" ".join(f"{i}-{j}" for i, j in sorted(a)) for a in alignments]
-
-        counts = eflomal.calculate_priors(text(segmented[0][0]), text(segmented[1][0]), links(fwd), links(rev))
+        *counts, reverse_lex = priors_counts(segmented[0][0], segmented[1][0], fwd, rev)
         names: list[str | None] = []
         for side, model in zip(("src", "tgt"), models):
             if model is None:
@@ -410,6 +410,8 @@ class EflomalAligner:
             names.append(f"{side}.model")
         with atomic_write(folder / _PRIORS_FILE) as out:
             eflomal.write_priors(out, *counts)
+        with atomic_write(folder / _REVERSE_LEX_FILE) as out:
+            eflomal.write_priors(out, reverse_lex, {}, {}, {}, {})
         _read_priors_index(folder)  # the word index of the priors, for fast reading
         meta = {"options": self.config(), "pairs": len(extra), "models": names}
         meta["seconds"] = round(time.perf_counter() - started, 3)
@@ -430,6 +432,40 @@ class EflomalAligner:
                 log.info("using %d extra parallel pairs", len(pairs))
             self._extra_cache = pairs
         return self._extra_cache
+
+
+def priors_counts(
+    src_sents: Sequence[Sequence[str]],
+    tgt_sents: Sequence[Sequence[str]],
+    forward: Sequence[Alignment],
+    reverse: Sequence[Alignment],
+) -> tuple[Counter[Any], ...]:
+    """eflomal's prior counts of aligned text (lexical, jumps, fertilities) plus what it leaves out.
+
+    ``eflomal.calculate_priors`` counts lexical pairs on forward links only and
+    fertilities of linked words only; here the fertility tables also count the
+    unlinked words (fertility 0) and a sixth table counts lexical pairs on the
+    reverse links, for the reverse model.
+    """
+    import eflomal
+
+    def text(sents: Sequence[Sequence[str]]) -> list[str]:
+        return [" ".join(s) for s in sents]
+
+    def links(alignments: Sequence[Alignment]) -> list[str]:
+        return [" ".join(f"{i}-{j}" for i, j in sorted(a)) for a in alignments]
+
+    lex, hmmf, hmmr, ferf, ferr = eflomal.calculate_priors(
+        text(src_sents), text(tgt_sents), links(forward), links(reverse)
+    )
+    reverse_lex: Counter[tuple[str, str]] = Counter()
+    for src, tgt, fwd, rev in zip(src_sents, tgt_sents, forward, reverse):
+        reverse_lex.update((src[i], tgt[j]) for i, j in rev)
+        linked_src = {i for i, _ in fwd}
+        linked_tgt = {j for _, j in rev}
+        ferf.update((word, 0) for i, word in enumerate(src) if i not in linked_src)
+        ferr.update((word, 0) for j, word in enumerate(tgt) if j not in linked_tgt)
+    return lex, hmmf, hmmr, ferf, ferr, reverse_lex
 
 
 def find_parallel_files(
@@ -543,6 +579,7 @@ def _segment_with(model: sw.SubwordModel | None, sents: Sequence[Sequence[str]])
 
 
 _PRIORS_FILE = "priors.tsv"
+_REVERSE_LEX_FILE = "reverse-lex.tsv"
 _PRIORS_META = "meta.json"
 _PRIORS_INDEX = "priors-index.json"
 #: Priors read in this process, by cache folder.
@@ -584,10 +621,13 @@ def _read_priors_index(folder: Path) -> Priors:
 
         with open(folder / _PRIORS_FILE, encoding="utf-8") as handle:
             lex_list, hmmf, hmmr, ferf_list, ferr_list = eflomal.read_priors(handle)
-        data = {"lex": {}, "hmmf": hmmf, "hmmr": hmmr, "ferf": {}, "ferr": {}}
-        for src, tgt, alpha in lex_list:
-            row = data["lex"].setdefault(src, {})
-            row[tgt] = row.get(tgt, 0.0) + alpha
+        with open(folder / _REVERSE_LEX_FILE, encoding="utf-8") as handle:
+            lexr_list = eflomal.read_priors(handle)[0]
+        data = {"lex": {}, "hmmf": hmmf, "hmmr": hmmr, "ferf": {}, "ferr": {}, "lexr": {}}
+        for name, pairs in (("lex", lex_list), ("lexr", lexr_list)):
+            for src, tgt, alpha in pairs:
+                row = data[name].setdefault(src, {})
+                row[tgt] = row.get(tgt, 0.0) + alpha
         for name, table in (("ferf", ferf_list), ("ferr", ferr_list)):
             for word, fert, alpha in table:
                 row = data[name].setdefault(word, {})
@@ -599,12 +639,19 @@ def _read_priors_index(folder: Path) -> Priors:
     ferts = [
         {w: {int(k): float(v) for k, v in row.items()} for w, row in data[name].items()} for name in ("ferf", "ferr")
     ]
-    return data["lex"], jumps[0], jumps[1], ferts[0], ferts[1]
+    return data["lex"], jumps[0], jumps[1], ferts[0], ferts[1], data["lexr"]
 
 
-def _write_priors(path: Path, priors: Priors, src_index: Mapping[str, int], tgt_index: Mapping[str, int]) -> None:
-    """eflomal's binary priors input for this input's vocabularies (ids + 1; 0 is NULL); unseen words are dropped."""
-    lex, hmmf, hmmr, ferf, ferr = priors
+def _write_priors(
+    path: Path, priors: Priors, src_index: Mapping[str, int], tgt_index: Mapping[str, int], reverse: bool = False
+) -> None:
+    """eflomal's binary priors input for this input's vocabularies (ids + 1; 0 is NULL); unseen words are dropped.
+
+    ``reverse``: the lexical priors counted on reverse links (for a reverse-only run).
+    """
+    lex, hmmf, hmmr, ferf, ferr, lexr = priors
+    if reverse:
+        lex = lexr
     src_ids = {word: k + 1 for word, k in src_index.items()}
     tgt_ids = {word: k + 1 for word, k in tgt_index.items()}
     src_ids["<NULL>"] = tgt_ids["<NULL>"] = 0
@@ -739,10 +786,14 @@ def _eflomal_runs(
         work = Path(tmp)
         src_index = _write_text(work / "src", src_sents)
         tgt_index = _write_text(work / "tgt", tgt_sents)
+        # one process per direction when each direction has lexical priors of its own (same output otherwise)
+        split = priors is not None and REVERSE_LEX_PRIORS
         if priors is not None:
             _write_priors(work / "priors", priors, src_index, tgt_index)
+            if split:
+                _write_priors(work / "priors-rev", priors, src_index, tgt_index, reverse=True)
         for seed in seeds:
-            env = dict(os.environ, OMP_NUM_THREADS="2,1")
+            env = dict(os.environ, OMP_NUM_THREADS="1" if split else "2,1")
             if seed is not None and shim is not None:
                 # xorshift must not start from 0 (it would stay 0): hash the seed
                 (work / "seed").write_bytes(hashlib.sha256(str(seed).encode()).digest())
@@ -754,22 +805,27 @@ def _eflomal_runs(
                 args += ["-2", str(n_iterations[1])]
             if model >= 3:
                 args += ["-3", str(n_iterations[2])]
-            if priors is not None:
-                args += ["-p", str(work / "priors")]
-            args += ["-f", str(work / "fwd"), "-r", str(work / "rev")]
+            if split:
+                commands = [
+                    (args + ["-p", str(work / "priors"), "-f", str(work / "fwd")], env, work / "stderr"),
+                    (args + ["-p", str(work / "priors-rev"), "-r", str(work / "rev")], env, work / "stderr-rev"),
+                ]
+            else:
+                options = ["-p", str(work / "priors")] if priors is not None else []
+                commands = [(args + options + ["-f", str(work / "fwd"), "-r", str(work / "rev")], env, work / "stderr")]
             poll = None
             if on_progress is not None:
                 done_runs = len(results)
                 stages = [n for n in n_iterations[:model] if n]
 
                 def poll() -> None:
-                    share = _stage_share((work / "stderr").read_text(errors="replace"), stages)
-                    on_progress((done_runs + share) / len(seeds))
+                    logs = "".join(path.read_text(errors="replace") for _, _, path in commands if path.is_file())
+                    on_progress((done_runs + _stage_share(logs, stages)) / len(seeds))
 
-            code = run_child(args, env, work / "stderr", poll)
-            if code != 0:
-                stderr = (work / "stderr").read_text(encoding="utf-8", errors="replace")
-                raise XlnerError(f"eflomal failed (exit {code}): {stderr.strip()[-2000:]}")
+            for code, (_, _, stderr_path) in zip(run_children(commands, poll), commands):
+                if code != 0:
+                    stderr = stderr_path.read_text(encoding="utf-8", errors="replace")
+                    raise XlnerError(f"eflomal failed (exit {code}): {stderr.strip()[-2000:]}")
             results.append((_read_links(work / "fwd", n_read), _read_links(work / "rev", n_read)))
     return results
 
@@ -809,39 +865,53 @@ def _stage_share(log: str, stages: Sequence[int]) -> float:
 def run_child(
     args: Sequence[str], env: Mapping[str, str], stderr_path: Path, poll: Callable[[], None] | None = None
 ) -> int:
-    """Run a command to its end and return its exit status; it dies with xlner.
+    """Run a command to its end and return its exit status; it dies with xlner (see :func:`run_children`)."""
+    return run_children([(args, env, stderr_path)], poll)[0]
 
-    The child gets its own process group (and, on Linux, SIGKILL when xlner
-    dies). While it runs, SIGINT, SIGTERM and SIGHUP kill its group; SIGINT
+
+def run_children(
+    commands: Sequence[tuple[Sequence[str], Mapping[str, str], Path]], poll: Callable[[], None] | None = None
+) -> list[int]:
+    """Run (args, env, stderr file) commands side by side to their ends; their exit statuses.
+
+    Each child gets its own process group (and, on Linux, SIGKILL when xlner
+    dies). While they run, SIGINT, SIGTERM and SIGHUP kill their groups; SIGINT
     then raises KeyboardInterrupt and SIGTERM/SIGHUP ``SystemExit(128 +
     signal)``, unless a Python handler was installed before (it is called).
     Handlers are set only in the main thread and restored afterwards.
-    ``poll`` is called about twice a second while the child runs.
+    ``poll`` is called about twice a second while a child runs.
     """
     holder: list[subprocess.Popen[bytes]] = []
-    with open(stderr_path, "wb") as stderr, _kill_child_on_signals(holder):
-        child = subprocess.Popen(
-            list(args),
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            start_new_session=True,
-            # preexec_fn only calls prctl; safer than it looks (PLW1509), and nothing else gives PDEATHSIG
-            preexec_fn=_death_signal_setup(),  # noqa: PLW1509
-        )
-        holder.append(child)
+    with contextlib.ExitStack() as stack, _kill_child_on_signals(holder):
         try:
-            while True:
-                try:
-                    return child.wait(timeout=0.5 if poll is not None else None)
-                except subprocess.TimeoutExpired:
-                    if poll is not None:
-                        poll()
+            for args, env, stderr_path in commands:
+                stderr = stack.enter_context(open(stderr_path, "wb"))
+                holder.append(
+                    subprocess.Popen(
+                        list(args),
+                        env=dict(env),
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=stderr,
+                        start_new_session=True,
+                        # preexec_fn only calls prctl; safer than it looks (PLW1509), nothing else gives PDEATHSIG
+                        preexec_fn=_death_signal_setup(),  # noqa: PLW1509
+                    )
+                )
+            for child in holder:
+                while True:
+                    try:
+                        child.wait(timeout=0.5 if poll is not None else None)
+                        break
+                    except subprocess.TimeoutExpired:
+                        if poll is not None:
+                            poll()
+            return [child.returncode for child in holder]
         finally:
-            if child.returncode is None:
-                _kill_group(child)
-                child.wait()
+            for child in holder:
+                if child.returncode is None:
+                    _kill_group(child)
+                    child.wait()
 
 
 def _kill_group(child: subprocess.Popen[bytes]) -> None:

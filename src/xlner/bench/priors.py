@@ -34,7 +34,7 @@ from xlner.recipe import BENCH_SEEDS, EFLOMAL_PRIORS
 from xlner.types import Alignment, Span
 
 #: Bump when the priors path changes its links (cached priors results are then recomputed).
-RESULTS_VERSION = 1
+RESULTS_VERSION = 2
 #: Pairs in the "different input" run.
 OTHER_PAIRS = 799
 #: Target sizes (source tokens) of the long pairs.
@@ -238,8 +238,9 @@ def run_priors(set_names: Sequence[str], seeds: Sequence[int], cache_dir: Path |
         f"Offline recipe ({RECIPES[0].name}, segmentation {recipe_segmentation()}), seeds "
         f"{', '.join(map(str, seeds))}; each cell is the mean ± the range max-min over the seeds. Joint: the input "
         "aligned together with ../shared/data/parallel (today's default, `priors=false`). Priors: "
-        "`EflomalAligner(priors=True)`, the parallel text aligned once per seed and segmentation, eflomal's "
-        "priors of its links cached on disk, the input aligned alone with them. Metric as in `xlner bench "
+        "`EflomalAligner(priors=True)`, the parallel text aligned once per seed and segmentation, priors of its "
+        "links cached on disk (eflomal's, with lexical priors per direction and fertility 0 counted, "
+        "`xlner.align.eflomal.priors_counts`), the input aligned alone with them. Metric as in `xlner bench "
         "defaults` (F1 against gold; translate-train: agreement with T-Projection). Times are wall seconds of "
         "`align()` on this 2-core machine shared with other jobs (load varies). Priors build: aligning the "
         "parallel text and computing its priors (per seed, all segmentations the recipe aligns; a first run costs "
