@@ -351,8 +351,10 @@ def test_on_progress_reports_growing_shares_up_to_one_and_leaves_the_links_alone
     from xlner.align.eflomal import _stage_share
 
     log = "Aligning with model 1 (4 iterations)\nDone: 0.1 s\nAligning with model 2 (2 iterations)\n"
-    assert _stage_share(log, [4, 2, 6]) == pytest.approx(4 / 24)  # one of six stages: model 1 of one direction
-    assert _stage_share(log + "Done: 0.1 s\n" * 5, [4, 2, 6]) == 1.0
+    assert _stage_share([log], [4, 2, 6]) == pytest.approx(4 / 24)  # one of six stages: model 1 of one direction
+    assert _stage_share([log + "Done: 0.1 s\n" * 5], [4, 2, 6]) == 1.0
+    # one process per direction (priors): each log's finished stages count
+    assert _stage_share([log, "Done: 0.1 s"], [4, 2, 6]) == pytest.approx(8 / 24)
     pairs, _ = morphology_corpus(300, seed=2)
     shares: list[float] = []
     options = dict(progress=False, n_samplers=1, n_iterations=(3000, 3000, 6000), subword="none")

@@ -819,7 +819,7 @@ def _eflomal_runs(
                 stages = [n for n in n_iterations[:model] if n]
 
                 def poll() -> None:
-                    logs = "".join(path.read_text(errors="replace") for _, _, path in commands if path.is_file())
+                    logs = [path.read_text(errors="replace") for _, _, path in commands if path.is_file()]
                     on_progress((done_runs + _stage_share(logs, stages)) / len(seeds))
 
             for code, (_, _, stderr_path) in zip(run_children(commands, poll), commands):
@@ -855,9 +855,10 @@ def _death_signal_setup() -> Callable[[], None] | None:
     return setup
 
 
-def _stage_share(log: str, stages: Sequence[int]) -> float:
-    """Estimated share of a run done, from eflomal's log: finished model stages (both directions), by iterations."""
-    finished = log.count("\nDone:") + log.startswith("Done:")
+def _stage_share(logs: Sequence[str], stages: Sequence[int]) -> float:
+    """Estimated share of a run done, from eflomal's logs (one per process): finished model stages of both
+    directions, by iterations."""
+    finished = sum(log.count("\nDone:") + log.startswith("Done:") for log in logs)
     per_direction = [n for n in stages for _ in range(2)]  # the two directions run side by side
     return min(1.0, sum(per_direction[:finished]) / (sum(per_direction) or 1))
 
